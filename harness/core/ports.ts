@@ -1,0 +1,29 @@
+// Port sets as descriptors write them: "all", "1-1024,8080", or a list of numbers.
+import type { PortSet } from "../schema/types.js";
+
+export const ALL_PORTS = "1-65535";
+
+/** Expand a port set into sorted unique port numbers; throws on anything outside 1..65535. */
+export function parsePortSet(set: PortSet | undefined): number[] {
+  const spec = set === undefined || set === "all" ? ALL_PORTS : set;
+  const ports = new Set<number>();
+  const add = (p: number) => {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`port ${p} is outside 1-65535`);
+    ports.add(p);
+  };
+  if (Array.isArray(spec)) {
+    spec.forEach(add);
+  } else {
+    for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+      if (!m) throw new RangeError(`"${part}" is not a port or a range of ports`);
+      const lo = Number(m[1]);
+      const hi = m[2] === undefined ? lo : Number(m[2]);
+      if (hi < lo) throw new RangeError(`range "${part}" runs backwards`);
+      add(lo);
+      add(hi);
+      for (let p = lo; p <= hi; p++) ports.add(p);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}

@@ -1,0 +1,44 @@
+// The report document (report.json); every other output format is a view of it.
+// harness/schema/report.schema.json validates the same shape.
+import type { ProbeCount } from "./evidence.js";
+import type { OpenPort } from "./facts.js";
+import type { Finding, Verdict } from "./types.js";
+
+export interface ProvisionResult {
+  id: string;
+  title: string;
+  level: string;
+  verdict: Verdict;
+  checks: string[];
+  /** Why the provision has its verdict, one line. */
+  reason: string;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  verdict: Verdict;
+  summary: string;
+  durationMs: number;
+}
+
+export interface Report {
+  schema: "iotcert/report@1";
+  harness: { name: "iotcert"; version: string };
+  device: { id: string; vendor: string; model: string; firmware: string; address?: string };
+  profile: { id: string; title: string };
+  pace: string;
+  startedAt: string;
+  finishedAt: string;
+  complete: boolean;
+  /** Why the run did not complete, when it did not. */
+  incompleteReason?: string;
+  label: { level: string; heldBy: string[]; reason: string };
+  provisions: ProvisionResult[];
+  checks: CheckResult[];
+  findings: Finding[];
+  surface: { tcp: (OpenPort & { service?: string; tls?: boolean; product?: string })[]; udp: { port: number; service?: string }[] };
+  probes: ProbeCount[];
+  redacted: boolean;
+}
+
