@@ -22,20 +22,27 @@ export interface PaceSettings {
   bannerWaitMs: number;
   /** Engine limit for one check unless the check asks for longer. */
   checkTimeoutMs: number;
+  /** How often the engine checks, during a long check, that the device still answers. */
+  heartbeatIntervalMs: number;
+  /** Pauses between heartbeat retries before the device is declared unresponsive. */
+  heartbeatBackoffMs: number[];
 }
 
 export const PACES: Record<PaceName, PaceSettings> = {
   gentle: {
     name: "gentle", checkConcurrency: 1, connections: 8, connectionsPerSecond: 50,
     attemptsPerService: 10, connectTimeoutMs: 3000, retries: 2, bannerWaitMs: 2000, checkTimeoutMs: 30 * 60_000,
+    heartbeatIntervalMs: 10_000, heartbeatBackoffMs: [2000, 4000, 8000],
   },
   normal: {
     name: "normal", checkConcurrency: 2, connections: 64, connectionsPerSecond: 1000,
     attemptsPerService: 30, connectTimeoutMs: 1500, retries: 1, bannerWaitMs: 1500, checkTimeoutMs: 10 * 60_000,
+    heartbeatIntervalMs: 5000, heartbeatBackoffMs: [1000, 2000, 4000],
   },
   fast: {
     name: "fast", checkConcurrency: 4, connections: 256, connectionsPerSecond: 10_000,
     attemptsPerService: 100, connectTimeoutMs: 1000, retries: 1, bannerWaitMs: 1000, checkTimeoutMs: 5 * 60_000,
+    heartbeatIntervalMs: 3000, heartbeatBackoffMs: [500, 1000, 2000],
   },
 };
 

@@ -69,6 +69,8 @@ export interface CheckContext {
   readonly evidence: Evidence;
   readonly signal: AbortSignal;
   readonly options: RunOptions;
+  /** Say what a long check is doing now ("port 1200 of 65535"); shown on the progress line. */
+  readonly progress: (detail: string) => void;
 }
 
 export interface Check {

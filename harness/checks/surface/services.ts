@@ -1,0 +1,148 @@
+// surface.services: what runs on each open TCP port, from its banner, a TLS handshake and an
+// HTTP request, so later checks know where the logins are.
+import { loadData } from "../../core/data.js";
+import { TransportError } from "../../core/errors.js";
+import type { HttpInfo, OpenPort, Service } from "../../core/facts.js";
+import { fragileReason } from "../../core/fragile.js";
+import type { Check, CheckContext, Outcome } from "../../core/types.js";
+import { httpGet } from "../../transports/http.js";
+import { connectTcp } from "../../transports/tcp.js";
+
+interface Fingerprint {
+  service: string;
+  pattern: string;
+}
+
+const fingerprints = () =>
+  loadData<{ fingerprints: Fingerprint[] }>("service-fingerprints.yaml").fingerprints.map((f) => ({
+    service: f.service,
+    re: new RegExp(f.pattern, "s"),
+  }));
+
+const adminPaths = () => loadData<{ paths: string[] }>("http-admin-paths.yaml").paths;
+
+const PAGE_BYTES = 64 * 1024;
+const PASSWORD_FIELD = /<input\b[^>]*\btype\s*=\s*["']?password/i;
+
+function fromBanner(banner: string): { name: string; product?: string } | undefined {
+  for (const { service, re } of fingerprints()) {
+    const m = re.exec(banner);
+    if (m) {
+      const product = m.groups?.product?.trim();
+      return product ? { name: service, product } : { name: service };
+    }
+  }
+  return undefined;
+}
+
+/** Telnet banners often name the firmware ("BusyBox v1.36.1"); keep the first line that does. */
+function telnetProduct(banner: string): string | undefined {
+  const text = banner.replace(/\\x[0-9a-f]{2}/g, " ");
+  return /(BusyBox v[0-9][\w.-]*|Linux [0-9][\w.-]*)/.exec(text)?.[1];
+}
+
+async function speaksTls(ctx: CheckContext, host: string, port: number): Promise<boolean> {
+  const conn = await connectTcp(ctx, host, port, ctx.pace.settings.connectTimeoutMs);
+  try {
+    await conn.startTls({ timeoutMs: ctx.pace.settings.connectTimeoutMs * 2 });
+    return true;
+  } catch (err) {
+    if (err instanceof TransportError && err.kind !== "aborted" && err.kind !== "out-of-scope") return false;
+    throw err;
+  } finally {
+    conn.close();
+  }
+}
+
+async function askHttp(ctx: CheckContext, host: string, port: number, tls: boolean): Promise<HttpInfo[] | undefined> {
+  const pages: HttpInfo[] = [];
+  for (const path of adminPaths()) {
+    let res;
+    try {
+      res = await httpGet(ctx, { host, port, tls, path, timeoutMs: ctx.pace.settings.connectTimeoutMs * 2, maxBytes: PAGE_BYTES });
+    } catch (err) {
+      if (err instanceof TransportError && (err.kind === "protocol" || err.kind === "closed" || err.kind === "timeout" || err.kind === "reset")) {
+        if (path === "/") return undefined;
+        continue;
+      }
+      throw err;
+    }
+    if (res.status === 404 && path !== "/") continue;
+    const challenge = res.headers["www-authenticate"];
+    const scheme = challenge ? /^\s*(\w+)/.exec(challenge)?.[1]?.toLowerCase() : undefined;
+    const realm = challenge ? /realm\s*=\s*"([^"]{0,128})"/i.exec(challenge)?.[1] : undefined;
+    pages.push({
+      path,
+      status: res.status,
+      ...(res.status === 401 && scheme ? { authScheme: scheme } : {}),
+      ...(realm !== undefined ? { realm } : {}),
+      ...(PASSWORD_FIELD.test(res.body.toString("latin1")) ? { loginForm: true } : {}),
+      ...(res.headers.server ? { server: res.headers.server.slice(0, 128) } : {}),
+    });
+  }
+  return pages;
+}
+
+async function identify(ctx: CheckContext, host: string, open: OpenPort): Promise<Service> {
+  const { port, banner } = open;
+  if (banner) {
+    const known = fromBanner(banner);
+    if (known) {
+      const product = known.product ?? (known.name === "telnet" ? telnetProduct(banner) : undefined);
+      return { port, name: known.name, tls: false, banner, ...(product ? { product } : {}) };
+    }
+    return { port, name: "unknown", tls: false, banner };
+  }
+  if (fragileReason(port) && !ctx.options.allowFragile) return { port, name: "unknown", tls: false };
+  const tls = await speaksTls(ctx, host, port);
+  const http = await askHttp(ctx, host, port, tls);
+  if (http) {
+    const server = http.find((p) => p.server)?.server;
+    return { port, name: tls ? "https" : "http", tls, http, ...(server ? { product: server } : {}) };
+  }
+  return { port, name: tls ? "tls" : "unknown", tls };
+}
+
+export const services: Check = {
+  id: "surface.services",
+  title: "Services on open TCP ports",
+  description:
+    "Identifies the service on every open TCP port: from the banner it sent unasked (telnet negotiation, SSH, FTP …), " +
+    "else by a TLS handshake and an HTTP GET of common admin paths, recording logins asked for (401 challenges, " +
+    "password forms) and product versions. Fragile ports (raw print and the like) get no payload unless allowed.",
+  effect: "observe",
+  needs: ["ip"],
+  consumes: ["tcp.open"],
+  produces: ["tcp.services"],
+
+  plan(device) {
+    return [{
+      address: device.network?.address ?? "",
+      port: "each open TCP port without a banner",
+      protocol: "tls handshake, http GET",
+      count: `1 TLS + up to ${adminPaths().length} GET per port`,
+    }];
+  },
+
+  async run(ctx): Promise<Outcome> {
+    const open = ctx.facts.get("tcp.open");
+    if (!open?.length) return { verdict: "inconclusive", summary: "the port scan found no open port to identify" };
+    const host = ctx.device.network!.address;
+    const found: Service[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < open.length) {
+        const port = open[next++]!;
+        ctx.progress(`port ${port.port}`);
+        found.push(await identify(ctx, host, port));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, open.length) }, worker));
+    found.sort((a, b) => a.port - b.port);
+    ctx.facts.set("tcp.services", found);
+    return {
+      verdict: "pass",
+      summary: found.map((s) => `${s.port}/${s.name}${s.product ? ` (${s.product})` : ""}`).join(", "),
+    };
+  },
+};

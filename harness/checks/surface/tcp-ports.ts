@@ -1,0 +1,119 @@
+// surface.tcp-ports: a TCP connect scan of the descriptor's port set.
+import { TransportError } from "../../core/errors.js";
+import type { OpenPort } from "../../core/facts.js";
+import { parsePortSet } from "../../core/ports.js";
+import type { Check, CheckContext, Outcome } from "../../core/types.js";
+import { connectTcp, escapeBytes } from "../../transports/tcp.js";
+
+/** Ports most devices answer on (open or closed): asked first, to tell a host that is down. */
+const DISCOVERY_PORTS = [80, 443, 22, 23, 8080, 8443, 1883, 8883, 554, 5000, 7547, 49152];
+const BANNER_BYTES = 256;
+
+type PortState = { state: "open"; banner?: string } | { state: "closed" } | { state: "filtered" };
+
+async function probe(ctx: CheckContext, host: string, port: number): Promise<PortState> {
+  const { connectTimeoutMs, retries, bannerWaitMs } = ctx.pace.settings;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    try {
+      const conn = await connectTcp(ctx, host, port, connectTimeoutMs);
+      try {
+        const { data } = await conn.read({ maxBytes: BANNER_BYTES, timeoutMs: bannerWaitMs });
+        return data.length ? { state: "open", banner: escapeBytes(data, BANNER_BYTES) } : { state: "open" };
+      } catch {
+        return { state: "open" };
+      } finally {
+        conn.close();
+      }
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      if (err.kind === "refused" || err.kind === "reset") return { state: "closed" };
+      if (err.kind !== "timeout") throw err;
+    }
+  }
+  return { state: "filtered" };
+}
+
+/** Probe ports with as many workers as the pace allows connections. */
+async function scan(ctx: CheckContext, host: string, ports: number[], onDone: (n: number) => void): Promise<Map<number, PortState>> {
+  const states = new Map<number, PortState>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ports.length) {
+      ctx.signal.throwIfAborted();
+      const port = ports[next++]!;
+      states.set(port, await probe(ctx, host, port));
+      onDone(states.size);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.pace.settings.connections, ports.length) }, worker));
+  return states;
+}
+
+function discoveryPorts(ctx: CheckContext, ports: number[]): number[] {
+  const inSet = new Set(ports);
+  const declared = (ctx.device.declared?.openPorts ?? []).filter((p) => p.endsWith("/tcp")).map((p) => Number.parseInt(p, 10));
+  const candidates = [...declared, ...DISCOVERY_PORTS].filter((p) => inSet.has(p));
+  // A small port set is its own discovery; a large one is sampled at its start too.
+  return [...new Set([...candidates, ...ports.slice(0, 16)])];
+}
+
+export const tcpPorts: Check = {
+  id: "surface.tcp-ports",
+  title: "Open TCP ports",
+  description:
+    "Finds the device's open TCP ports with a full connect scan of the descriptor's port set (all 65535 by default), " +
+    "paced by the run's connection rate and concurrency, retrying ports that time out. First asks a few common ports " +
+    "to tell a device that is off from one that is on, then records every open port and the first bytes it sends unasked.",
+  effect: "observe",
+  needs: ["ip"],
+  produces: ["tcp.open"],
+  timeoutMs: 60 * 60_000,
+
+  plan(device, pace) {
+    const ports = parsePortSet(device.network?.tcpPorts);
+    const first = ports[0] ?? 0;
+    const last = ports[ports.length - 1] ?? 0;
+    return [{
+      address: device.network?.address ?? "",
+      port: ports.length === 1 ? first : `${first}-${last} (${ports.length} ports)`,
+      protocol: "tcp connect",
+      count: `${ports.length} to ${ports.length * (1 + pace.settings.retries)}`,
+      note: `up to ${pace.settings.connections} at once, ${pace.settings.connectionsPerSecond}/s`,
+    }];
+  },
+
+  async run(ctx): Promise<Outcome> {
+    const host = ctx.device.network!.address;
+    const ports = parsePortSet(ctx.device.network!.tcpPorts);
+
+    const sample = discoveryPorts(ctx, ports);
+    const first = await scan(ctx, host, sample, () => ctx.progress(`asking ${sample.length} ports whether the device is up`));
+    if ([...first.values()].every((s) => s.state === "filtered")) {
+      return {
+        verdict: "inconclusive",
+        summary: `${host} did not answer on any of ${sample.length} ports; not scanned (device off, wrong address, or every port filtered)`,
+        evidence: { askedPorts: sample },
+      };
+    }
+
+    const rest = ports.filter((p) => !first.has(p));
+    const started = performance.now();
+    const states = await scan(ctx, host, rest, (n) => {
+      if (n % 256 === 0) ctx.progress(`${n} of ${rest.length} ports, ${Math.round((n / (performance.now() - started)) * 1000)}/s`);
+    });
+    for (const [port, state] of first) states.set(port, state);
+
+    const open: OpenPort[] = [...states]
+      .filter((e): e is [number, { state: "open"; banner?: string }] => e[1].state === "open")
+      .sort((a, b) => a[0] - b[0])
+      .map(([port, s]) => (s.banner ? { port, banner: s.banner } : { port }));
+    const filtered = [...states.values()].filter((s) => s.state === "filtered").length;
+    const summary = `${open.length} open of ${ports.length} scanned` + (filtered ? `, ${filtered} filtered (no answer)` : "");
+    // With nothing open there is nothing observed to publish: later checks must not pass on it.
+    if (open.length === 0) {
+      return { verdict: "inconclusive", summary: `${summary}: nothing to test on ${host}`, evidence: { scanned: ports.length, filtered } };
+    }
+    ctx.facts.set("tcp.open", open);
+    return { verdict: "pass", summary: `${summary}: ${open.map((p) => p.port).join(", ")}`, evidence: { scanned: ports.length, filtered } };
+  },
+};

@@ -1,0 +1,57 @@
+// One device, one output folder: run.log while it runs, then report.json, report.html and
+// label.svg, written even when the run is interrupted.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { writeReportFiles } from "../../reports/write.js";
+import { builtinRegistry } from "../checks/index.js";
+import { createRunLogger } from "../core/logger.js";
+import type { Pace } from "../core/pace.js";
+import type { Report } from "../core/report.js";
+import { certify, type RunProgress } from "../core/run.js";
+import type { RunOptions } from "../core/types.js";
+import { VERSION } from "../core/version.js";
+import type { Descriptor, Profile } from "../schema/types.js";
+
+export interface FolderRun {
+  device: Descriptor;
+  profile: Profile;
+  out: string;
+  pace: Pace;
+  options: RunOptions;
+  signal: AbortSignal;
+  only?: string[];
+  redact?: boolean;
+  verbose?: boolean;
+  onProgress?: (p: RunProgress) => void;
+}
+
+export interface FolderResult {
+  report: Report;
+  files: { json: string; html: string; svg: string; log: string };
+}
+
+export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
+  mkdirSync(run.out, { recursive: true });
+  const logFile = join(run.out, "run.log");
+  const logger = createRunLogger(logFile, !!run.verbose);
+  try {
+    logger.log.info({ device: run.device.id, profile: run.profile.id, pace: run.pace.settings.name, version: VERSION }, "run started");
+    const report = await certify({
+      device: run.device,
+      profile: run.profile,
+      registry: builtinRegistry(),
+      pace: run.pace,
+      options: run.options,
+      log: logger.log,
+      signal: run.signal,
+      version: VERSION,
+      ...(run.only ? { only: run.only } : {}),
+      ...(run.onProgress ? { onProgress: run.onProgress } : {}),
+    });
+    const files = await writeReportFiles(run.out, report, { redact: !!run.redact });
+    logger.log.info({ label: report.label.level, complete: report.complete }, "run finished");
+    return { report, files: { ...files, log: logFile } };
+  } finally {
+    logger.close();
+  }
+}

@@ -1,0 +1,9 @@
+// What a command writes to, and the error that means "bad input: exit 2".
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export class BadInput extends Error {
+  override readonly name = "BadInput";
+}

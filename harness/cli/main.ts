@@ -1,0 +1,77 @@
+// The iotcert command line (design.md, "Command line"). Exit codes: 0 done, 1 label below
+// --require, 2 bad input, 3 the run could not complete.
+import { Command, CommanderError } from "commander";
+import { PlanError } from "../core/plan.js";
+import { VERSION } from "../core/version.js";
+import { ValidationError } from "../schema/load.js";
+import { demoCommand } from "./demo.js";
+import { BadInput, type Io } from "./io.js";
+import { checksCommand } from "./list-checks.js";
+import { profilesCommand } from "./list-profiles.js";
+import { runCommand, type RunFlags } from "./run.js";
+import { validateCommand } from "./validate.js";
+
+function program(io: Io, setExit: (code: number) => void): Command {
+  const cmd = new Command("iotcert")
+    .description("Certify the security of an IoT device against a profile and grade it high / medium / low / none.")
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+
+  cmd.command("run")
+    .description("certify one device and write report.json, report.html, label.svg and run.log")
+    .argument("<device>", "device descriptor (YAML)")
+    .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
+    .option("--out <dir>", "output folder (default iotcert-out/<device id>)")
+    .option("--pace <pace>", "gentle, normal or fast", "normal")
+    .option("--only <globs>", "run only these checks (and what they depend on), e.g. surface.*,credentials.*")
+    .option("--require <level>", "exit 1 when the label is below this level")
+    .option("--redact", "hide secrets found on the device in the reports")
+    .option("--dry-run", "list every probe the run would send, and send nothing")
+    .option("--allow-fragile", "also send payloads to fragile ports (raw print and the like)")
+    .option("--state-changing", "let checks that may change the device run (the profile must name them)")
+    .option("--verbose", "log to stderr as the run goes")
+    .action(async (device: string, flags: RunFlags) => setExit(await runCommand(device, flags, io)));
+
+  cmd.command("demo")
+    .description("start the built-in simulated devices on loopback, certify them, and stop them")
+    .option("--out <dir>", "output folder, one sub-folder per device", "iotcert-demo")
+    .option("--verbose", "log to stderr as the runs go")
+    .action(async (flags: { out?: string; verbose?: boolean }) => setExit(await demoCommand(flags, io)));
+
+  cmd.command("validate")
+    .description("check device descriptors and profiles against their schemas")
+    .argument("<files...>", "descriptor or profile files (YAML or JSON)")
+    .action(async (files: string[]) => setExit(await validateCommand(files, io)));
+
+  cmd.command("checks")
+    .description("list the checks, their effect and what they test")
+    .action(() => setExit(checksCommand(io.out)));
+
+  cmd.command("profiles")
+    .description("list the shipped certification profiles")
+    .action(async () => setExit(await profilesCommand(io.out)));
+
+  return cmd;
+}
+
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+  let code = 0;
+  try {
+    await program(io, (c) => (code = c)).parseAsync(argv, { from: "user" });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ValidationError) {
+      io.err.write(`${err.format()}\n`);
+      return 2;
+    }
+    if (err instanceof BadInput || err instanceof PlanError) {
+      io.err.write(`iotcert: ${err.message}\n`);
+      return 2;
+    }
+    io.err.write(`iotcert: the run could not complete: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.IOTCERT_DEBUG && err instanceof Error) io.err.write(`${err.stack}\n`);
+    return 3;
+  }
+}

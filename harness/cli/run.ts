@@ -1,0 +1,71 @@
+// iotcert run <device.yaml>: certify one device and write its report folder.
+import { join } from "node:path";
+import { isPaceName, Pace } from "../core/pace.js";
+import { planRun } from "../core/plan.js";
+import { builtinRegistry } from "../checks/index.js";
+import { meetsLevel, NO_LABEL } from "../grading/grade.js";
+import { loadDescriptor } from "../schema/load.js";
+import { certifyToFolder } from "./certify-to-folder.js";
+import { printDryRun } from "./dry-run.js";
+import { abortOnInterrupt } from "./interrupt.js";
+import { BadInput, type Io } from "./io.js";
+import { ProgressLine } from "./progress-line.js";
+import { DEFAULT_PROFILE, resolveProfile } from "./profiles-source.js";
+import { printOutcome } from "./print-outcome.js";
+
+export interface RunFlags {
+  profile?: string;
+  out?: string;
+  pace?: string;
+  only?: string;
+  require?: string;
+  redact?: boolean;
+  dryRun?: boolean;
+  verbose?: boolean;
+  allowFragile?: boolean;
+  stateChanging?: boolean;
+}
+
+export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
+  const paceName = flags.pace ?? "normal";
+  if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
+  const device = await loadDescriptor(file);
+  const profile = await resolveProfile(flags.profile ?? DEFAULT_PROFILE);
+  if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
+    throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
+  }
+  const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const pace = Pace.named(paceName);
+  const plan = planRun(profile, builtinRegistry(), only);
+
+  if (flags.dryRun) {
+    printDryRun(plan, device, pace, io.out);
+    return 0;
+  }
+
+  const out = flags.out ?? join("iotcert-out", device.id);
+  const progress = new ProgressLine(io.err as NodeJS.WriteStream);
+  const interrupt = abortOnInterrupt(io.err);
+  try {
+    const { report, files } = await certifyToFolder({
+      device, profile, out, pace,
+      options: { allowFragile: !!flags.allowFragile, stateChanging: !!flags.stateChanging },
+      signal: interrupt.signal,
+      redact: !!flags.redact,
+      verbose: !!flags.verbose,
+      ...(only ? { only } : {}),
+      ...(flags.verbose ? {} : { onProgress: (p) => progress.update(p) }),
+    });
+    progress.clear();
+    printOutcome(report, files, io.out);
+    if (!report.complete) return 3;
+    if (flags.require && !meetsLevel(profile, report.label.level, flags.require)) {
+      io.err.write(`label ${report.label.level} is below the required ${flags.require}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    progress.clear();
+    interrupt.dispose();
+  }
+}

@@ -1,0 +1,415 @@
+// Loads device descriptors and profiles from YAML (or JSON) and validates them against the JSON
+// Schemas beside this file, so a bad file stops a run before any packet is sent, with
+// file:line:col, the field, and what was expected.
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { packagePath } from "../core/paths.js";
+import { parsePortSet } from "../core/ports.js";
+import type { Descriptor, Profile } from "./types.js";
+
+export interface Issue {
+  file: string;
+  /** 1-based; 0 when the value did not come from a file (built in memory). */
+  line: number;
+  col: number;
+  /** Dotted path to the field, like `network.tcpPorts` or `provisions[3].level`; "" for the whole document. */
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends Error {
+  override readonly name = "ValidationError";
+  constructor(readonly issues: Issue[]) {
+    super(issues.map(formatIssue).join("\n"));
+  }
+
+  /** One line per issue: `file:line:col: path: message`. */
+  format(): string {
+    return this.issues.map(formatIssue).join("\n");
+  }
+}
+
+export function formatIssue(issue: Issue): string {
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.col}` : issue.file;
+  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+}
+
+export type DocumentKind = "descriptor" | "profile";
+export type LoadedDocument = { kind: "descriptor"; value: Descriptor } | { kind: "profile"; value: Profile };
+
+export async function loadDescriptor(file: string): Promise<Descriptor> {
+  const parsed = await parseFile(file);
+  if (kindOf(parsed.value) === "profile") {
+    throw new ValidationError([{ file, line: 1, col: 1, path: "", message: 'expected a device descriptor, but this is a profile (it has "provisions")' }]);
+  }
+  assertValid(file, parsed, problemsOf("descriptor", parsed.value));
+  return parsed.value as Descriptor;
+}
+
+export async function loadProfile(file: string): Promise<Profile> {
+  const parsed = await parseFile(file);
+  assertValid(file, parsed, problemsOf("profile", parsed.value));
+  return parsed.value as Profile;
+}
+
+/** Loads a descriptor or a profile, telling which by content: a profile has top-level `provisions`. */
+export async function loadDocument(file: string): Promise<LoadedDocument> {
+  const parsed = await parseFile(file);
+  const kind = kindOf(parsed.value);
+  assertValid(file, parsed, problemsOf(kind, parsed.value));
+  return kind === "profile" ? { kind, value: parsed.value as Profile } : { kind, value: parsed.value as Descriptor };
+}
+
+/** Validates a document built in memory (the demo's descriptors); issues carry no position. */
+export function validateDocumentValue(kind: DocumentKind, value: unknown, file: string): Issue[] {
+  return unplaced(file, problemsOf(kind, value));
+}
+
+/** Validates a report against report.schema.json, so the engine can assert its own output. */
+export function validateReport(report: unknown): Issue[] {
+  return unplaced("report.json", schemaProblems("report", report));
+}
+
+function unplaced(file: string, problems: Problem[]): Issue[] {
+  return problems.map((p) => ({ file, line: 0, col: 0, path: pathText(p.path), message: p.message }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and parsing
+
+interface ParsedFile {
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+}
+
+async function parseFile(file: string): Promise<ParsedFile> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ValidationError([{ file, line: 1, col: 1, path: "", message: (err as Error).message }]);
+  }
+  const lines = new LineCounter();
+  // The core schema is forced even under a `%YAML 1.1` directive, so 2030-12-31 stays a string
+  // and `on`/`yes` stay words instead of turning into dates and booleans.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, schema: "core", version: "1.2" });
+  if (doc.errors.length > 0) {
+    throw new ValidationError(
+      sortIssues(doc.errors.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: "", message: `YAML syntax: ${e.message}` }))),
+    );
+  }
+  try {
+    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface here rather than as parse errors.
+    throw new ValidationError([{ file, line: 1, col: 1, path: "", message: `YAML: ${(err as Error).message}` }]);
+  }
+}
+
+function kindOf(value: unknown): DocumentKind {
+  return isRecord(value) && "provisions" in value ? "profile" : "descriptor";
+}
+
+function assertValid(file: string, parsed: ParsedFile, problems: Problem[]): void {
+  if (problems.length === 0) return;
+  throw new ValidationError(sortIssues(problems.map((p) => ({ file, ...positionOf(parsed, p), path: pathText(p.path), message: p.message }))));
+}
+
+function sortIssues(issues: Issue[]): Issue[] {
+  return issues.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems: what is wrong and where, as a path into the value
+
+type Segment = string | number;
+
+interface Problem {
+  path: Segment[];
+  /** Point at the key of the last segment rather than its value (unknown keys, missing keys). */
+  atKey?: boolean;
+  message: string;
+}
+
+function problemsOf(kind: DocumentKind, value: unknown): Problem[] {
+  const fromSchema = schemaProblems(kind, value);
+  const reported = new Set(fromSchema.map((p) => pathText(p.path)));
+  // A field the schema already rejected would only be reported twice.
+  const fromMeaning = (kind === "profile" ? profileProblems(value) : descriptorProblems(value)).filter(
+    (p) => !reported.has(pathText(p.path)),
+  );
+  return [...fromSchema, ...fromMeaning];
+}
+
+/** Checks a schema cannot express: port numbers inside strings. */
+function descriptorProblems(value: unknown): Problem[] {
+  const problems: Problem[] = [];
+  if (!isRecord(value)) return problems;
+  const network = value.network;
+  if (isRecord(network) && typeof network.tcpPorts === "string") {
+    const message = portSetError(network.tcpPorts);
+    if (message) problems.push({ path: ["network", "tcpPorts"], message });
+  }
+  const declared = value.declared;
+  if (isRecord(declared) && Array.isArray(declared.openPorts)) {
+    declared.openPorts.forEach((entry: unknown, i) => {
+      const port = typeof entry === "string" ? /^(\d+)\//.exec(entry)?.[1] : undefined;
+      const message = port === undefined ? undefined : portSetError([Number(port)]);
+      if (message) problems.push({ path: ["declared", "openPorts", i], message });
+    });
+  }
+  return problems;
+}
+
+function portSetError(set: string | number[]): string | undefined {
+  try {
+    parsePortSet(set);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Checks across fields: each provision's level is a declared level, and ids are unique. */
+function profileProblems(value: unknown): Problem[] {
+  const problems: Problem[] = [];
+  if (!isRecord(value) || !Array.isArray(value.provisions)) return problems;
+  const levels = Array.isArray(value.levels) ? value.levels.filter((l): l is string => typeof l === "string") : [];
+  const firstIndex = new Map<string, number>();
+  value.provisions.forEach((provision: unknown, i) => {
+    if (!isRecord(provision)) return;
+    const { id, level } = provision;
+    if (typeof level === "string" && levels.length > 0 && !levels.includes(level)) {
+      problems.push({ path: ["provisions", i, "level"], message: notAllowed(`unknown level ${JSON.stringify(level)}`, level, levels) });
+    }
+    if (typeof id !== "string") return;
+    const first = firstIndex.get(id);
+    if (first === undefined) firstIndex.set(id, i);
+    else problems.push({ path: ["provisions", i, "id"], message: `duplicate provision id ${JSON.stringify(id)} (also provisions[${first}].id)` });
+  });
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema validation with ajv, errors turned into sentences
+
+type SchemaName = DocumentKind | "report";
+
+const SCHEMA_FILES: Record<SchemaName, string> = {
+  descriptor: "device.schema.json",
+  profile: "profile.schema.json",
+  report: "report.schema.json",
+};
+
+const validators = new Map<SchemaName, ValidateFunction>();
+let ajv: Ajv2020 | undefined;
+
+function validatorFor(name: SchemaName): ValidateFunction {
+  let validate = validators.get(name);
+  if (!validate) {
+    if (!ajv) {
+      ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true });
+      addFormatsModule.default(ajv);
+      // Annotation the schemas carry for error messages: what a valid value looks like.
+      ajv.addKeyword("x-expected");
+    }
+    const schema: unknown = JSON.parse(readFileSync(packagePath("harness", "schema", SCHEMA_FILES[name]), "utf8"));
+    validate = ajv.compile(schema as object);
+    validators.set(name, validate);
+  }
+  return validate;
+}
+
+function schemaProblems(name: SchemaName, value: unknown): Problem[] {
+  const validate = validatorFor(name);
+  if (validate(value)) return [];
+  const errors = validate.errors ?? [];
+  const failedAnyOf = errors.filter((e) => e.keyword === "anyOf").map((e) => `${e.schemaPath}/`);
+  return errors
+    // `if` only says its then/else failed, which has its own error; the branches of a failed
+    // anyOf are summed up by the anyOf's own message.
+    .filter((e) => e.keyword !== "if" && !failedAnyOf.some((prefix) => e.schemaPath.startsWith(prefix)))
+    .map((e) => problemFrom(e, segmentsOf(e.instancePath, value)));
+}
+
+function problemFrom(e: ErrorObject, path: Segment[]): Problem {
+  const expected = (e.parentSchema as { "x-expected"?: string } | undefined)?.["x-expected"];
+  const got = describe(e.data);
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String(params.additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return { path: [...path, key], atKey: true, message: notAllowed(`unknown key ${JSON.stringify(key)}`, key, allowed) };
+    }
+    case "required":
+      return { path, atKey: true, message: `missing required key "${String(params.missingProperty)}"` };
+    case "type":
+      // On a mapping, x-expected describes what it must contain, which does not help someone who
+      // wrote a list or a word instead.
+      return expected && params.type !== "object"
+        ? { path, message: `expected ${expected}, got ${got}` }
+        : { path, message: `expected ${typeNames(params.type)}, got ${got}${quoteHint(params.type, e.data)}` };
+    case "enum": {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      return { path, message: notAllowed(`${got} is not allowed`, String(e.data), allowed) };
+    }
+    case "const":
+      return { path, message: `expected ${describe(params.allowedValue)}, got ${got}` };
+    case "pattern":
+      return { path, message: `expected ${expected ?? `text matching /${String(params.pattern)}/`}, got ${got}` };
+    case "format":
+      return { path, message: `expected ${FORMATS[String(params.format)] ?? `a valid ${String(params.format)}`}, got ${got}` };
+    case "anyOf": {
+      const forms = expected ?? "one of the allowed forms";
+      return { path, message: isRecord(e.data) ? `must have ${forms}` : `expected ${forms}, got ${got}` };
+    }
+    case "minimum":
+    case "maximum":
+      return { path, message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${got}` };
+    case "minItems":
+      return { path, message: params.limit === 1 ? "must not be empty" : `must have at least ${String(params.limit)} items` };
+    case "minLength":
+      return { path, message: params.limit === 1 ? "must not be empty" : `must be at least ${String(params.limit)} characters` };
+    case "maxLength":
+      return { path, message: `must be at most ${String(params.limit)} characters` };
+    case "uniqueItems": {
+      const [first, again] = [Number(params.j), Number(params.i)].sort((a, b) => a - b) as [number, number];
+      const item = (e.data as unknown[])[again];
+      return { path: [...path, again], message: `${describe(item)} is listed twice (also ${pathText([...path, first])})` };
+    }
+    default:
+      return { path, message: e.message ?? `fails ${e.keyword}` };
+  }
+}
+
+const FORMATS: Record<string, string> = {
+  uri: "an absolute URL like https://acme.example/path",
+  date: "a date like 2030-12-31",
+  "date-time": "a date and time like 2030-12-31T23:59:59Z",
+  ipv4: "an IPv4 address",
+  ipv6: "an IPv6 address",
+  hostname: "a host name",
+};
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "a string",
+  integer: "a whole number",
+  number: "a number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+  null: "nothing",
+};
+
+function typeNames(type: unknown): string {
+  const types = Array.isArray(type) ? type : String(type).split(",");
+  return types.map((t) => TYPE_NAMES[String(t)] ?? String(t)).join(" or ");
+}
+
+/** YAML reads unquoted 1.10 as the number 1.1 and true as a boolean; say how to keep the text. */
+function quoteHint(type: unknown, data: unknown): string {
+  const wantsString = type === "string" || (Array.isArray(type) && type.includes("string"));
+  return wantsString && (typeof data === "number" || typeof data === "boolean") ? " (put it in quotes to keep it as text)" : "";
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === "number") return String(value);
+  if (typeof value === "boolean") return String(value);
+  return Array.isArray(value) ? "a list" : "a mapping";
+}
+
+function notAllowed(what: string, word: string, allowed: string[]): string {
+  const suggestion = closest(word, allowed);
+  return `${what} (expected one of: ${allowed.join(", ")})${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`;
+}
+
+/** The allowed word a typo or a shortening most likely meant ("adress", "user"), if any. */
+function closest(word: string, candidates: string[]): string | undefined {
+  const typed = word.toLowerCase();
+  const limit = Math.max(1, Math.floor(typed.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(typed, candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best ?? (typed.length >= 3 ? candidates.find((c) => c.toLowerCase().startsWith(typed)) : undefined);
+}
+
+/** Levenshtein distance counting a swap of neighbours as one edit ("adrses" → "adress"). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number) => d[i]![j]!;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      d[i]![j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and positions
+
+/** JSON pointer → path segments, with array indices as numbers (they print as `[3]`). */
+function segmentsOf(pointer: string, root: unknown): Segment[] {
+  if (pointer === "") return [];
+  let current = root;
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((raw) => {
+      const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+      const segment: Segment = Array.isArray(current) ? Number(key) : key;
+      current = isRecord(current) || Array.isArray(current) ? (current as Record<Segment, unknown>)[segment] : undefined;
+      return segment;
+    });
+}
+
+function pathText(path: Segment[]): string {
+  return path
+    .map((s, i) => {
+      if (typeof s === "number") return `[${s}]`;
+      if (!/^[A-Za-z_][\w-]*$/.test(s)) return `[${JSON.stringify(s)}]`;
+      return i === 0 ? s : `.${s}`;
+    })
+    .join("");
+}
+
+/** Where a problem is in the file: its node, or the deepest node of its path that exists. */
+function positionOf(parsed: ParsedFile, problem: Problem): { line: number; col: number } {
+  const { doc, lines } = parsed;
+  let node: unknown = doc.contents;
+  let key: Node | undefined;
+  for (const segment of problem.path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(segment));
+      if (!pair) break;
+      key = pair.key as Node;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node) && typeof segment === "number" && node.items[segment] !== undefined) {
+      key = undefined;
+      node = node.items[segment];
+    } else {
+      break;
+    }
+  }
+  const target = (problem.atKey ? key : undefined) ?? (node as Node | null | undefined);
+  const offset = target?.range?.[0];
+  return offset === undefined ? { line: 1, col: 1 } : lines.linePos(offset);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
