@@ -38,6 +38,7 @@ caption{text-align:left;color:var(--muted);padding-bottom:4px}
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 th{background:var(--soft);font-weight:600;border-bottom:2px solid #adb5bd}
 td.num,th.num{text-align:right;white-space:nowrap}
+td.id{white-space:nowrap;overflow-wrap:normal}
 tr.held td{background:#fff4e6}
 ul.checks{list-style:none;margin:0;padding:0}
 .badge{display:inline-block;border-radius:4px;padding:1px 7px;font-size:.78rem;font-weight:700;letter-spacing:.03em;text-transform:uppercase;white-space:nowrap}

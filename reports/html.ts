@@ -168,7 +168,7 @@ function provisionRow(p: ProvisionResult, position: number, held: Set<string>, t
   const checks = p.checks.length
     ? `<ul class="checks">${p.checks.map((id) => `<li>${link(to.check.get(id), `<code>${e(id)}</code>`)}</li>`).join("")}</ul>`
     : `<span class="muted">—</span>`;
-  return `<tr id="provision-${position}"${held.has(p.id) ? ' class="held"' : ""}><td><code>${e(p.id)}</code></td><td>${e(p.title)}</td><td>${levelBadge(p.level)}</td><td>${verdictBadge(p.verdict)}</td><td>${checks}</td><td>${e(p.reason)}</td></tr>`;
+  return `<tr id="provision-${position}"${held.has(p.id) ? ' class="held"' : ""}><td class="id"><code>${e(p.id)}</code></td><td>${e(p.title)}</td><td>${levelBadge(p.level)}</td><td>${verdictBadge(p.verdict)}</td><td>${checks}</td><td>${e(p.reason)}</td></tr>`;
 }
 
 function provisions(report: Report, to: Anchors): string {

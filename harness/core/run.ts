@@ -1,5 +1,6 @@
 // The run loop: plan → checks in dependency order (paced, time-limited, watched by the heartbeat)
 // → grade → report. A check that throws is an `error`; an interrupted run still yields a report.
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { Descriptor, Profile } from "../schema/types.js";
 import { grade } from "../grading/grade.js";
@@ -82,6 +83,8 @@ export async function certify(req: RunRequest): Promise<Report> {
 
   const execute = async (check: Check): Promise<Outcome> => {
     const controller = new AbortController();
+    // Every open connection listens on the check's signal; hundreds at once is by design.
+    setMaxListeners(0, controller.signal);
     const onRunAbort = () => controller.abort(new CheckAborted("the run was interrupted"));
     req.signal.addEventListener("abort", onRunAbort, { once: true });
     const limitMs = check.timeoutMs ?? pace.settings.checkTimeoutMs;

@@ -113,19 +113,17 @@ export class TcpConnection {
   #waitForData(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const signal = this.link.signal;
-      const timer = setTimeout(finish, ms);
-      const onAbort = () => {
-        finish();
-        reject(new TransportError("aborted", `${this.host}:${this.port}: aborted`));
-      };
-      function finish() {
+      const settle = (outcome: () => void) => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        resolve();
-      }
+        this.#wake = undefined;
+        outcome();
+      };
+      const onAbort = () => settle(() => reject(new TransportError("aborted", `${this.host}:${this.port}: aborted`)));
+      const timer = setTimeout(() => settle(resolve), ms);
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#wake = finish;
+      this.#wake = () => settle(resolve);
     });
   }
 
@@ -194,11 +192,16 @@ export async function connectTcp(link: Link, host: string, port: number, timeout
   const socket = new Socket();
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TransportError("timeout", `${host}:${port}: no answer within ${timeoutMs} ms`)), timeoutMs);
-      const onAbort = () => reject(new TransportError("aborted", `${host}:${port}: aborted`));
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        link.signal.removeEventListener("abort", onAbort);
+        outcome();
+      };
+      const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${host}:${port}: no answer within ${timeoutMs} ms`))), timeoutMs);
+      const onAbort = () => settle(() => reject(new TransportError("aborted", `${host}:${port}: aborted`)));
       link.signal.addEventListener("abort", onAbort, { once: true });
-      socket.once("connect", () => { clearTimeout(timer); link.signal.removeEventListener("abort", onAbort); resolve(); });
-      socket.once("error", (err) => { clearTimeout(timer); link.signal.removeEventListener("abort", onAbort); reject(toTransportError(err, `${host}:${port}`)); });
+      socket.once("connect", () => settle(resolve));
+      socket.once("error", (err) => settle(() => reject(toTransportError(err, `${host}:${port}`))));
       socket.connect({ host, port });
     });
   } catch (err) {

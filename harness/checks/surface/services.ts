@@ -35,10 +35,10 @@ function fromBanner(banner: string): { name: string; product?: string } | undefi
   return undefined;
 }
 
-/** Telnet banners often name the firmware ("BusyBox v1.36.1"); keep the first line that does. */
+/** Telnet banners often name the firmware ("BusyBox v1.36.1", "firmware 1.0.3"): keep that line. */
 function telnetProduct(banner: string): string | undefined {
-  const text = banner.replace(/\\x[0-9a-f]{2}/g, " ");
-  return /(BusyBox v[0-9][\w.-]*|Linux [0-9][\w.-]*)/.exec(text)?.[1];
+  const lines = banner.replace(/\\x[0-9a-f]{2}/g, " ").split(/\\[rn]/);
+  return lines.map((l) => l.trim()).find((l) => /\d+\.\d+/.test(l))?.slice(0, 120);
 }
 
 async function speaksTls(ctx: CheckContext, host: string, port: number): Promise<boolean> {

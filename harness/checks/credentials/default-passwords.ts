@@ -1,0 +1,220 @@
+// credentials.default-passwords: does a telnet or HTTP Basic login of the device take a password
+// that every unit shares (EN 303 645 provision 5.1-1)?
+import { setTimeout as sleep } from "node:timers/promises";
+import { TransportError } from "../../core/errors.js";
+import type { Service } from "../../core/facts.js";
+import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
+import { basicAuthHeader, httpGet } from "../../transports/http.js";
+import { telnetLogin } from "../../transports/telnet.js";
+import { candidatesFor, type Candidate, type LoginService } from "./credential-list.js";
+
+/** Devices pause after a wrong password before they answer (busybox login waits 3 s). */
+const REPLY_TIMEOUT_MS = 5000;
+/** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
+const RETRY_PAUSE_MS = 1000;
+const PAGE_BYTES = 4096;
+
+interface LoginTarget extends LoginService {
+  port: number;
+  tls: boolean;
+  /** The page that asked for Basic auth (HTTP only). */
+  path?: string;
+}
+
+type Answer =
+  | { verdict: "success" | "rejected"; transcript?: string }
+  /** The service cannot be tested this way; further attempts would tell nothing. */
+  | { verdict: "untestable"; reason: string };
+
+interface Login {
+  /** Undefined when attempts can be judged, else why not. */
+  untestable(): Promise<string | undefined>;
+  attempt(candidate: Candidate): Promise<Answer>;
+}
+
+interface ServiceResult {
+  target: LoginTarget;
+  candidates: number;
+  /** Attempts that got an answer (accepted or rejected). */
+  tried: number;
+  accepted?: { candidate: Candidate; attemptsBefore: number; transcript?: string };
+  uniqueAccepted: Candidate[];
+  /** Why the attempts stopped before the list ended without a success. */
+  stopped?: string;
+}
+
+function loginTargets(services: Service[]): LoginTarget[] {
+  return services.flatMap((s): LoginTarget[] => {
+    if (s.name === "telnet") return [{ name: s.name, kind: "telnet", port: s.port, tls: s.tls }];
+    if (s.name !== "http" && s.name !== "https") return [];
+    const basic = s.http?.find((page) => page.authScheme === "basic");
+    return basic ? [{ name: s.name, kind: "http", port: s.port, tls: s.tls, path: basic.path }] : [];
+  });
+}
+
+const label = (t: LoginTarget) => `${t.name} on port ${t.port}`;
+
+function telnetTarget(ctx: CheckContext, host: string, t: LoginTarget): Login {
+  const timing = { connectTimeoutMs: ctx.pace.settings.connectTimeoutMs, replyTimeoutMs: REPLY_TIMEOUT_MS };
+  return {
+    untestable: async () => undefined,
+    attempt: async (candidate) => {
+      const { result, transcript } = await telnetLogin(ctx, host, t.port, candidate, timing);
+      if (result === "no-prompt") return { verdict: "untestable", reason: `it asked for no login name (it said "${transcript.slice(0, 120)}")` };
+      return { verdict: result, transcript };
+    },
+  };
+}
+
+function httpTarget(ctx: CheckContext, host: string, t: LoginTarget): Login {
+  const path = t.path ?? "/";
+  const get = async (headers?: Record<string, string>) => (await httpGet(ctx, {
+    host, port: t.port, tls: t.tls, path, maxBytes: PAGE_BYTES,
+    timeoutMs: ctx.pace.settings.connectTimeoutMs + REPLY_TIMEOUT_MS,
+    ...(headers ? { headers } : {}),
+  })).status;
+  return {
+    // Only a page that refuses us without credentials shows whether a credential made the difference
+    untestable: async () => {
+      const status = await get();
+      return status === 401 ? undefined : `${path} answered ${status} without credentials, not 401`;
+    },
+    attempt: async (candidate) => {
+      const status = await get({ authorization: basicAuthHeader(candidate.username, candidate.password) });
+      if (status >= 200 && status < 400) return { verdict: "success" };
+      if (status === 401 || status === 403) return { verdict: "rejected" };
+      return { verdict: "untestable", reason: `it answered ${status} to a login attempt` };
+    },
+  };
+}
+
+/** Failures that say nothing about the device end the whole check rather than one service. */
+const endsTheCheck = (err: unknown) => !(err instanceof TransportError) || err.kind === "aborted" || err.kind === "out-of-scope";
+
+/** The device's transport failures get one more try after a pause; a fragile port will not change its mind. */
+async function withRetry<T>(ctx: CheckContext, what: () => Promise<T>): Promise<T> {
+  try {
+    return await what();
+  } catch (err) {
+    if (endsTheCheck(err) || (err as TransportError).kind === "fragile-port") throw err;
+    ctx.log.debug({ err: (err as Error).message }, "attempt lost in transport; retrying once");
+    await sleep(RETRY_PAUSE_MS, undefined, { signal: ctx.signal });
+    return await what();
+  }
+}
+
+async function tryService(ctx: CheckContext, host: string, target: LoginTarget): Promise<ServiceResult> {
+  const candidates = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
+  const result: ServiceResult = { target, candidates: candidates.length, tried: 0, uniqueAccepted: [] };
+  const login = target.kind === "telnet" ? telnetTarget(ctx, host, target) : httpTarget(ctx, host, target);
+  try {
+    const why = await withRetry(ctx, () => login.untestable());
+    if (why) return { ...result, stopped: why };
+    for (const candidate of candidates) {
+      ctx.progress(`${label(target)}: pair ${result.tried + 1} of ${candidates.length}`);
+      ctx.log.debug({ service: target.name, port: target.port, username: candidate.username, password: candidate.password, source: candidate.source }, "login attempt");
+      const answer = await withRetry(ctx, () => login.attempt(candidate));
+      if (answer.verdict === "untestable") return { ...result, stopped: answer.reason };
+      result.tried++;
+      if (answer.verdict === "rejected") continue;
+      ctx.log.info({ service: target.name, port: target.port, username: candidate.username, source: candidate.source, unique: candidate.unique }, "credential accepted");
+      // A per-unit credential working is how it should be; the shared ones must still be tried
+      if (candidate.unique) {
+        result.uniqueAccepted.push(candidate);
+        continue;
+      }
+      const transcript = answer.transcript;
+      result.accepted = { candidate, attemptsBefore: result.tried - 1, ...(transcript ? { transcript } : {}) };
+      return result;
+    }
+  } catch (err) {
+    if (endsTheCheck(err)) throw err;
+    result.stopped = `${(err as TransportError).kind}: ${(err as TransportError).message}`;
+  }
+  return result;
+}
+
+function findingsOf(r: ServiceResult): FindingInput[] {
+  const { name: service, port } = r.target;
+  const target = { transport: "tcp" as const, port, service };
+  const findings: FindingInput[] = r.uniqueAccepted.map((c) => ({
+    severity: "info",
+    title: `${label(r.target)} accepts the declared per-unit credential for "${c.username}"`,
+    target,
+    // The per-unit password is the owner's secret: the report has no use for it
+    evidence: { service, port, username: c.username, source: c.source, unique: true },
+  }));
+  if (r.accepted) {
+    const { candidate: c, attemptsBefore, transcript } = r.accepted;
+    findings.push({
+      severity: "critical",
+      title: `${label(r.target)} accepts a default password for "${c.username}"`,
+      target,
+      evidence: {
+        service, port, username: c.username, password: c.password, source: c.source,
+        attemptsBeforeSuccess: attemptsBefore, ...(transcript ? { transcript } : {}),
+      },
+    });
+  }
+  return findings;
+}
+
+function outcomeOf(results: ServiceResult[]): Outcome {
+  const findings = results.flatMap(findingsOf);
+  const evidence = {
+    services: results.map((r) => ({
+      service: r.target.name, port: r.target.port, tried: r.tried, of: r.candidates,
+      ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
+      ...(r.stopped ? { stopped: r.stopped } : {}),
+    })),
+  };
+  const accepted = results.filter((r) => r.accepted);
+  if (accepted.length) {
+    const where = accepted.map((r) => `${label(r.target)} ("${r.accepted!.candidate.username}")`).join(", ");
+    return { verdict: "fail", summary: `a default password works on ${where}`, findings, evidence };
+  }
+  const cut = results.filter((r) => r.stopped);
+  if (cut.length) {
+    const why = cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`).join("; ");
+    return { verdict: "inconclusive", summary: why, findings, evidence };
+  }
+  const tried = results.map((r) => `${r.tried} pairs tried on ${label(r.target)}`).join(", ");
+  return { verdict: "pass", summary: `no default password accepted: ${tried}`, findings, evidence };
+}
+
+export const defaultPasswords: Check = {
+  id: "credentials.default-passwords",
+  title: "No universal default passwords",
+  description:
+    "Tries well-known default credentials on every telnet login and HTTP Basic-auth page the service scan found, " +
+    "and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
+    "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
+    "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
+    "as a wrong password: the check is then inconclusive, with how many pairs were really tried.",
+  effect: "intrusive",
+  needs: ["ip"],
+  consumes: ["tcp.services"],
+  timeoutMs: 30 * 60_000,
+
+  plan(device, pace) {
+    const address = device.network?.address;
+    if (!address) return [];
+    const declared = device.declared?.credentials?.length ?? 0;
+    const count = `up to ${pace.settings.attemptsPerService} per service${declared ? ` plus ${declared} declared` : ""}`;
+    return [
+      { address, port: "each telnet login found", protocol: "telnet", count },
+      { address, port: "each HTTP Basic-auth login found", protocol: "http", count, note: "one GET without credentials first" },
+    ];
+  },
+
+  async run(ctx) {
+    const services = ctx.facts.get("tcp.services");
+    const host = ctx.device.network?.address;
+    if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
+    const targets = loginTargets(services);
+    if (!targets.length) return { verdict: "pass", summary: "no telnet or HTTP login exposed" };
+    const results: ServiceResult[] = [];
+    for (const target of targets) results.push(await tryService(ctx, host, target));
+    return outcomeOf(results);
+  },
+};

@@ -1,0 +1,122 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { startPlug } from "../devices/simulated/plug.js";
+import type { SimulatedDevice } from "../devices/simulated/device.js";
+import type { Report } from "../harness/core/report.js";
+import { main } from "../harness/cli/main.js";
+import { validateReport } from "../harness/schema/load.js";
+import { capture } from "./helpers/capture.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "iotcert-cli-"));
+
+async function iotcert(...argv: string[]) {
+  const out = capture();
+  const err = capture();
+  const code = await main(argv, { out, err });
+  return { code, out: out.text(), err: err.text() };
+}
+
+function readReport(dir: string): Report {
+  return JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as Report;
+}
+
+function writeYaml(name: string, value: unknown): string {
+  const file = join(tmp, name);
+  writeFileSync(file, typeof value === "string" ? value : stringify(value));
+  return file;
+}
+
+describe("iotcert validate", () => {
+  it("exits 2 and names file:line:col for a misspelt key and for port 70000", async () => {
+    const misspelt = writeYaml("misspelt.yaml", "id: a\nvendor: V\nmodel: M\nfirmware: '1'\nnetwork:\n  adress: 127.0.0.1\n");
+    const badPort = writeYaml("port.yaml", "id: a\nvendor: V\nmodel: M\nfirmware: '1'\nnetwork:\n  address: 127.0.0.1\n  tcpPorts: [22, 70000]\n");
+    const r = await iotcert("validate", misspelt, badPort);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${misspelt}:6:3`);
+    expect(r.err).toContain(`${badPort}:7:18`);
+  });
+
+  it("accepts every example descriptor and shipped profile", async () => {
+    const r = await iotcert("validate", "devices/examples/acme-plug.yaml", "devices/examples/acme-camera.yaml", "profiles/etsi-en-303-645.yaml");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("iotcert run", () => {
+  it("on an address that does not answer: inconclusive verdicts, label none, no pass, no stack trace", async () => {
+    const device = writeYaml("silent.yaml", { id: "silent", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.9", tcpPorts: "40000-40063" } });
+    const out = join(tmp, "silent");
+    const r = await iotcert("run", device, "--out", out, "--pace", "fast");
+    expect(r.code).toBe(0);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    const report = readReport(out);
+    expect(report.label.level).toBe("none");
+    expect(report.checks.length).toBeGreaterThan(0);
+    expect(report.checks.filter((c) => c.verdict === "pass")).toEqual([]);
+    expect(report.checks.every((c) => c.verdict === "inconclusive")).toBe(true);
+    expect(validateReport(report)).toEqual([]);
+    for (const f of ["report.html", "label.svg", "run.log"]) expect(existsSync(join(out, f))).toBe(true);
+  });
+
+  it("--dry-run lists the probes and sends nothing", async () => {
+    let connections = 0;
+    const server = createServer((s) => { connections++; s.end(); });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const device = writeYaml("dry.yaml", { id: "dry", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1", tcpPorts: [port] } });
+    const r = await iotcert("run", device, "--dry-run", "--out", join(tmp, "dry"));
+    server.close();
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("surface.tcp-ports");
+    expect(r.out).toContain("credentials.default-passwords");
+    expect(r.out).toContain(String(port));
+    expect(connections).toBe(0);
+    expect(existsSync(join(tmp, "dry", "report.json"))).toBe(false);
+  });
+
+  it("a bad descriptor stops the run with exit 2 before anything is sent", async () => {
+    const device = writeYaml("typo.yaml", "id: a\nvendor: V\nmodel: M\nfirmware: '1'\nnetwork: { address: 127.0.0.1 }\ndeclard: {}\n");
+    const r = await iotcert("run", device, "--out", join(tmp, "typo"));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${device}:6:1`);
+    expect(existsSync(join(tmp, "typo"))).toBe(false);
+  });
+
+  describe("against the simulated plug", () => {
+    let plug: SimulatedDevice;
+    let descriptorFile: string;
+    beforeAll(async () => {
+      plug = await startPlug();
+      descriptorFile = writeYaml("plug.yaml", plug.descriptor);
+    });
+    afterAll(() => plug.stop());
+
+    it("Ctrl-C writes the report so far, marked incomplete, and exits 3", async () => {
+      const out = join(tmp, "interrupted");
+      const pending = iotcert("run", descriptorFile, "--out", out, "--pace", "gentle");
+      await sleep(400);
+      process.emit("SIGINT");
+      const r = await pending;
+      expect(r.code).toBe(3);
+      const report = readReport(out);
+      expect(report.complete).toBe(false);
+      expect(report.incompleteReason).toMatch(/interrupted/);
+      expect(report.label.level).toBe("none");
+      expect(validateReport(report)).toEqual([]);
+      expect(readFileSync(join(out, "run.log"), "utf8")).toContain("run finished");
+    });
+
+    it("--require low exits 1 on the plug, whose label is none", async () => {
+      const out = join(tmp, "required");
+      const r = await iotcert("run", descriptorFile, "--out", out, "--pace", "fast", "--require", "low");
+      expect(r.code).toBe(1);
+      expect(readReport(out).label.level).toBe("none");
+    });
+  });
+});

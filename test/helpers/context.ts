@@ -1,0 +1,49 @@
+// A real check context for running one check in a test: the scope guard from the descriptor, a
+// real pace, fact store and probe ledger, a silent logger.
+import pino from "pino";
+import { Evidence, ProbeLedger } from "../../harness/core/evidence.js";
+import { FactStore, type FactMap } from "../../harness/core/facts.js";
+import { Pace } from "../../harness/core/pace.js";
+import { Scope } from "../../harness/core/scope.js";
+import type { CheckContext, RunOptions } from "../../harness/core/types.js";
+import type { Descriptor, Profile } from "../../harness/schema/types.js";
+
+const PROFILE: Profile = { id: "test", title: "test profile", levels: ["low"], provisions: [] };
+
+export interface TestContext extends CheckContext {
+  /** Aborts ctx.signal, as the engine does on Ctrl-C or a time limit. */
+  abort(reason?: unknown): void;
+  ledger: ProbeLedger;
+}
+
+export function makeContext(opts: {
+  device: Descriptor;
+  checkId?: string;
+  facts?: Partial<FactMap>;
+  pace?: Pace;
+  options?: Partial<RunOptions>;
+  /** Replaces the scope the descriptor gives, to test the guard itself. */
+  scope?: Scope;
+  ledger?: ProbeLedger;
+}): TestContext {
+  const facts = new FactStore();
+  for (const [key, value] of Object.entries(opts.facts ?? {}) as [keyof FactMap, FactMap[keyof FactMap]][]) facts.set(key, value);
+  const controller = new AbortController();
+  const ledger = opts.ledger ?? new ProbeLedger();
+  const checkId = opts.checkId ?? "test.check";
+  return {
+    checkId,
+    device: opts.device,
+    profile: PROFILE,
+    scope: opts.scope ?? Scope.fromDescriptor(opts.device),
+    pace: opts.pace ?? Pace.named("fast"),
+    log: pino({ level: "silent" }),
+    facts,
+    evidence: new Evidence(checkId, ledger),
+    signal: controller.signal,
+    options: { allowFragile: false, stateChanging: false, ...opts.options },
+    progress: () => {},
+    abort: (reason) => controller.abort(reason),
+    ledger,
+  };
+}
