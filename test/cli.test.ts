@@ -112,6 +112,17 @@ describe("iotcert run", () => {
       expect(readFileSync(join(out, "run.log"), "utf8")).toContain("run finished");
     });
 
+    it("--redact hides the passwords found, in every report file", async () => {
+      const out = join(tmp, "redacted");
+      const r = await iotcert("run", descriptorFile, "--out", out, "--pace", "fast", "--only", "credentials.*", "--redact");
+      expect(r.code).toBe(0);
+      const report = readReport(out);
+      expect(report.redacted).toBe(true);
+      const telnet = report.findings.find((f) => f.target?.service === "telnet");
+      expect(telnet?.evidence).toMatchObject({ username: "root", password: "[redacted]" });
+      for (const f of ["report.json", "report.html", "label.svg"]) expect(readFileSync(join(out, f), "utf8")).not.toContain("xc3511");
+    });
+
     it("--require low exits 1 on the plug, whose label is none", async () => {
       const out = join(tmp, "required");
       const r = await iotcert("run", descriptorFile, "--out", out, "--pace", "fast", "--require", "low");

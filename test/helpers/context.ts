@@ -1,5 +1,6 @@
 // A real check context for running one check in a test: the scope guard from the descriptor, a
 // real pace, fact store and probe ledger, a silent logger.
+import { setMaxListeners } from "node:events";
 import pino from "pino";
 import { Evidence, ProbeLedger } from "../../harness/core/evidence.js";
 import { FactStore, type FactMap } from "../../harness/core/facts.js";
@@ -29,6 +30,7 @@ export function makeContext(opts: {
   const facts = new FactStore();
   for (const [key, value] of Object.entries(opts.facts ?? {}) as [keyof FactMap, FactMap[keyof FactMap]][]) facts.set(key, value);
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
   const ledger = opts.ledger ?? new ProbeLedger();
   const checkId = opts.checkId ?? "test.check";
   return {
