@@ -27,9 +27,44 @@ export interface Service {
   http?: HttpInfo[];
 }
 
+/** A UDP service counts only when it answered a probe. */
+export interface UdpService {
+  port: number;
+  /** coap, dtls, snmp, ssdp, mdns, ntp, dns, tftp, ws-discovery, … */
+  service: string;
+  product?: string;
+  /** Bytes of the probe that drew the answer, and of all answers to it: the amplification. */
+  requestBytes: number;
+  responseBytes: number;
+  /** The first bytes of the answer, escaped like TCP banners; bounded. */
+  banner?: string;
+}
+
+/** A certificate a TLS service presented, as the TLS assessment saw it. */
+export interface CertificateFact {
+  port: number;
+  service: string;
+  subject: string;
+  issuer: string;
+  selfSigned: boolean;
+  notBefore: string;
+  notAfter: string;
+  /** "rsa", "ec", "ed25519", … and the key size in bits. */
+  keyType: string;
+  keyBits: number;
+  subjectAltNames: string[];
+  /** SHA-256 of the DER certificate and of its public key, hex: what the uniqueness check compares. */
+  sha256: string;
+  publicKeySha256: string;
+  /** The DER certificate, base64 (the MUD check reads its extensions). */
+  der: string;
+}
+
 export interface FactMap {
   "tcp.open": OpenPort[];
   "tcp.services": Service[];
+  "udp.services": UdpService[];
+  "tls.certificates": CertificateFact[];
 }
 
 export type FactKey = keyof FactMap;
