@@ -7,6 +7,7 @@ import { fragileReason } from "../../core/fragile.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
 import { httpGet } from "../../transports/http.js";
 import { connectTcp } from "../../transports/tcp.js";
+import { probesFor, type ServiceProbe } from "./service-probes.js";
 
 interface Fingerprint {
   service: string;
@@ -22,6 +23,7 @@ const fingerprints = () =>
 const adminPaths = () => loadData<{ paths: string[] }>("http-admin-paths.yaml").paths;
 
 const PAGE_BYTES = 64 * 1024;
+const ANSWER_BYTES = 4096;
 const PASSWORD_FIELD = /<input\b[^>]*\btype\s*=\s*["']?password/i;
 
 function fromBanner(banner: string): { name: string; product?: string } | undefined {
@@ -54,17 +56,30 @@ async function speaksTls(ctx: CheckContext, host: string, port: number): Promise
   }
 }
 
-async function askHttp(ctx: CheckContext, host: string, port: number, tls: boolean): Promise<HttpInfo[] | undefined> {
+/** Send one probe on a fresh connection (inside TLS when the port speaks it); the answer, bounded. */
+async function exchange(ctx: CheckContext, host: string, port: number, tls: boolean, probe: ServiceProbe): Promise<Buffer> {
+  const { connectTimeoutMs, bannerWaitMs } = ctx.pace.settings;
+  let conn = await connectTcp(ctx, host, port, connectTimeoutMs);
+  try {
+    if (tls) conn = (await conn.startTls({ timeoutMs: connectTimeoutMs * 2 })).connection;
+    await conn.write(probe.payload);
+    return (await conn.read({ maxBytes: ANSWER_BYTES, timeoutMs: bannerWaitMs * 2 })).data;
+  } catch (err) {
+    if (err instanceof TransportError && !["aborted", "out-of-scope", "fragile-port"].includes(err.kind)) return Buffer.alloc(0);
+    throw err;
+  } finally {
+    conn.close();
+  }
+}
+
+async function askHttp(ctx: CheckContext, host: string, port: number, tls: boolean): Promise<HttpInfo[]> {
   const pages: HttpInfo[] = [];
   for (const path of adminPaths()) {
     let res;
     try {
       res = await httpGet(ctx, { host, port, tls, path, timeoutMs: ctx.pace.settings.connectTimeoutMs * 2, maxBytes: PAGE_BYTES });
     } catch (err) {
-      if (err instanceof TransportError && (err.kind === "protocol" || err.kind === "closed" || err.kind === "timeout" || err.kind === "reset")) {
-        if (path === "/") return undefined;
-        continue;
-      }
+      if (err instanceof TransportError && ["protocol", "closed", "timeout", "reset", "too-large"].includes(err.kind)) continue;
       throw err;
     }
     if (res.status === 404 && path !== "/") continue;
@@ -83,6 +98,9 @@ async function askHttp(ctx: CheckContext, host: string, port: number, tls: boole
   return pages;
 }
 
+/** The name a service takes inside TLS: http → https, mqtt → mqtts. */
+const TLS_NAMES: Record<string, string> = { http: "https", mqtt: "mqtts", "coap+tcp": "coaps+tcp" };
+
 async function identify(ctx: CheckContext, host: string, open: OpenPort): Promise<Service> {
   const { port, banner } = open;
   if (banner) {
@@ -95,10 +113,15 @@ async function identify(ctx: CheckContext, host: string, open: OpenPort): Promis
   }
   if (fragileReason(port) && !ctx.options.allowFragile) return { port, name: "unknown", tls: false };
   const tls = await speaksTls(ctx, host, port);
-  const http = await askHttp(ctx, host, port, tls);
-  if (http) {
+  for (const probe of probesFor(port)) {
+    const answer = await exchange(ctx, host, port, tls, probe);
+    const found = answer.length ? probe.match(answer) : undefined;
+    if (!found) continue;
+    const name = tls ? (TLS_NAMES[found.name] ?? `${found.name}+tls`) : found.name;
+    if (found.name !== "http") return { port, name, tls, ...(found.product ? { product: found.product } : {}) };
+    const http = await askHttp(ctx, host, port, tls);
     const server = http.find((p) => p.server)?.server;
-    return { port, name: tls ? "https" : "http", tls, http, ...(server ? { product: server } : {}) };
+    return { port, name, tls, http, ...(server ? { product: server } : {}) };
   }
   return { port, name: tls ? "tls" : "unknown", tls };
 }
@@ -108,8 +131,9 @@ export const services: Check = {
   title: "Services on open TCP ports",
   description:
     "Identifies the service on every open TCP port: from the banner it sent unasked (telnet negotiation, SSH, FTP …), " +
-    "else by a TLS handshake and an HTTP GET of common admin paths, recording logins asked for (401 challenges, " +
-    "password forms) and product versions. Fragile ports (raw print and the like) get no payload unless allowed.",
+    "else by a TLS handshake and active probes (HTTP, MQTT CONNECT, RTSP, ADB, CoAP over TCP, gdbserver …) sent " +
+    "inside TLS where the port speaks it. HTTP services get GETs of common admin paths, recording logins asked for " +
+    "(401 challenges, password forms) and product versions. Fragile ports (raw print and the like) get no payload unless allowed.",
   effect: "observe",
   needs: ["ip"],
   consumes: ["tcp.open"],
@@ -119,8 +143,8 @@ export const services: Check = {
     return [{
       address: device.network?.address ?? "",
       port: "each open TCP port without a banner",
-      protocol: "tls handshake, http GET",
-      count: `1 TLS + up to ${adminPaths().length} GET per port`,
+      protocol: "tls handshake, service probes, http GET",
+      count: `1 TLS + up to ${probesFor(0).length} probes + ${adminPaths().length} GET per port`,
     }];
   },
 
