@@ -27,11 +27,11 @@ function redactValue(value: unknown): unknown {
   return value;
 }
 
-/** A deep copy of the report with every secret in findings' evidence replaced by "[redacted]". */
+/** A deep copy of the report with every secret in evidence (findings' and checks') replaced by "[redacted]". */
 export function redactReport(report: Report): Report {
   const copy = structuredClone(report);
-  for (const finding of copy.findings) {
-    if (finding.evidence) finding.evidence = redactValue(finding.evidence) as Record<string, unknown>;
+  for (const item of [...copy.findings, ...copy.checks]) {
+    if (item.evidence) item.evidence = redactValue(item.evidence) as Record<string, unknown>;
   }
   copy.redacted = true;
   return copy;

@@ -20,6 +20,7 @@ export interface CheckResult {
   verdict: Verdict;
   summary: string;
   durationMs: number;
+  evidence?: Record<string, unknown>;
 }
 
 export interface Report {

@@ -179,7 +179,8 @@ export async function certify(req: RunRequest): Promise<Report> {
 
   const checks: CheckResult[] = plan.checks.map((c) => {
     const r = results.get(c.id)!;
-    return { id: c.id, title: c.title, verdict: r.outcome.verdict, summary: r.outcome.summary, durationMs: r.durationMs };
+    const { verdict, summary, evidence } = r.outcome;
+    return { id: c.id, title: c.title, verdict, summary, durationMs: r.durationMs, ...(evidence ? { evidence } : {}) };
   });
   const findings: Finding[] = [
     ...plan.checks.flatMap((c) => (results.get(c.id)!.outcome.findings ?? []).map((f) => ({ check: c.id, ...f }))),

@@ -4,48 +4,72 @@ import type { OpenPort } from "../../core/facts.js";
 import { parsePortSet } from "../../core/ports.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
 import { connectTcp, escapeBytes } from "../../transports/tcp.js";
+import { RoundTrip } from "./round-trip.js";
 
 /** Ports most devices answer on (open or closed): asked first, to tell a host that is down. */
 const DISCOVERY_PORTS = [80, 443, 22, 23, 8080, 8443, 1883, 8883, 554, 5000, 7547, 49152];
 const BANNER_BYTES = 256;
+/** Silence on at most this share of ports reads as packet loss, worth extra passes. */
+const LOSS_SHARE = 0.05;
+const LOSS_EXTRA_PASSES = 2;
 
 type PortState = { state: "open"; banner?: string } | { state: "closed" } | { state: "filtered" };
 
-async function probe(ctx: CheckContext, host: string, port: number): Promise<PortState> {
-  const { connectTimeoutMs, retries, bannerWaitMs } = ctx.pace.settings;
-  for (let attempt = 0; attempt <= retries; attempt++) {
+/** One connect: open (with what it says first), closed (RST), or filtered (silence). */
+async function probe(ctx: CheckContext, host: string, port: number, timeoutMs: number, rtt: RoundTrip): Promise<PortState> {
+  const started = performance.now();
+  try {
+    const conn = await connectTcp(ctx, host, port, timeoutMs);
+    rtt.add(performance.now() - started);
     try {
-      const conn = await connectTcp(ctx, host, port, connectTimeoutMs);
-      try {
-        const { data } = await conn.read({ maxBytes: BANNER_BYTES, timeoutMs: bannerWaitMs });
-        return data.length ? { state: "open", banner: escapeBytes(data, BANNER_BYTES) } : { state: "open" };
-      } catch {
-        return { state: "open" };
-      } finally {
-        conn.close();
-      }
-    } catch (err) {
-      if (!(err instanceof TransportError)) throw err;
-      if (err.kind === "refused" || err.kind === "reset") return { state: "closed" };
-      if (err.kind !== "timeout") throw err;
+      const { data } = await conn.read({ maxBytes: BANNER_BYTES, timeoutMs: ctx.pace.settings.bannerWaitMs });
+      return data.length ? { state: "open", banner: escapeBytes(data, BANNER_BYTES) } : { state: "open" };
+    } catch {
+      return { state: "open" };
+    } finally {
+      conn.close();
     }
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    if (err.kind === "refused" || err.kind === "reset") {
+      rtt.add(performance.now() - started);
+      return { state: "closed" };
+    }
+    if (err.kind === "timeout") return { state: "filtered" };
+    throw err;
   }
-  return { state: "filtered" };
 }
 
-/** Probe ports with as many workers as the pace allows connections. */
-async function scan(ctx: CheckContext, host: string, ports: number[], onDone: (n: number) => void): Promise<Map<number, PortState>> {
+/** One pass over `ports`, with as many workers as the pace allows connections. */
+async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs: number, rtt: RoundTrip, onDone: () => void): Promise<Map<number, PortState>> {
   const states = new Map<number, PortState>();
   let next = 0;
   const worker = async () => {
     while (next < ports.length) {
       ctx.signal.throwIfAborted();
       const port = ports[next++]!;
-      states.set(port, await probe(ctx, host, port));
-      onDone(states.size);
+      states.set(port, await probe(ctx, host, port, timeoutMs, rtt));
+      onDone();
     }
   };
   await Promise.all(Array.from({ length: Math.min(ctx.pace.settings.connections, ports.length) }, worker));
+  return states;
+}
+
+/**
+ * Scan in passes: every port once, then the ports that stayed silent again. When silence is
+ * rare (the host answers RST elsewhere) it is loss, not a firewall, and earns extra passes.
+ */
+async function scan(ctx: CheckContext, host: string, ports: number[], rtt: RoundTrip, onDone: () => void): Promise<Map<number, PortState>> {
+  const { connectTimeoutMs, retries } = ctx.pace.settings;
+  const states = await pass(ctx, host, ports, rtt.timeoutMs(connectTimeoutMs), rtt, onDone);
+  const silent = () => [...states].filter(([, s]) => s.state === "filtered").map(([p]) => p);
+  for (let extra = 0; ; extra++) {
+    const again = silent();
+    const lossy = again.length > 0 && again.length <= Math.max(LOSS_SHARE * ports.length, 1);
+    if (again.length === 0 || extra >= retries + (lossy ? LOSS_EXTRA_PASSES : 0)) break;
+    for (const [port, state] of await pass(ctx, host, again, rtt.timeoutMs(connectTimeoutMs), rtt, () => {})) states.set(port, state);
+  }
   return states;
 }
 
@@ -86,8 +110,10 @@ export const tcpPorts: Check = {
     const host = ctx.device.network!.address;
     const ports = parsePortSet(ctx.device.network!.tcpPorts);
 
+    const rtt = new RoundTrip();
+
     const sample = discoveryPorts(ctx, ports);
-    const first = await scan(ctx, host, sample, () => ctx.progress(`asking ${sample.length} ports whether the device is up`));
+    const first = await scan(ctx, host, sample, rtt, () => ctx.progress(`asking ${sample.length} ports whether the device is up`));
     if ([...first.values()].every((s) => s.state === "filtered")) {
       return {
         verdict: "inconclusive",
@@ -98,8 +124,9 @@ export const tcpPorts: Check = {
 
     const rest = ports.filter((p) => !first.has(p));
     const started = performance.now();
-    const states = await scan(ctx, host, rest, (n) => {
-      if (n % 256 === 0) ctx.progress(`${n} of ${rest.length} ports, ${Math.round((n / (performance.now() - started)) * 1000)}/s`);
+    let done = 0;
+    const states = await scan(ctx, host, rest, rtt, () => {
+      if (++done % 256 === 0) ctx.progress(`${done} of ${rest.length} ports, ${Math.round((done / (performance.now() - started)) * 1000)}/s`);
     });
     for (const [port, state] of first) states.set(port, state);
 
@@ -111,9 +138,10 @@ export const tcpPorts: Check = {
     const summary = `${open.length} open of ${ports.length} scanned` + (filtered ? `, ${filtered} filtered (no answer)` : "");
     // With nothing open there is nothing observed to publish: later checks must not pass on it.
     if (open.length === 0) {
-      return { verdict: "inconclusive", summary: `${summary}: nothing to test on ${host}`, evidence: { scanned: ports.length, filtered } };
+      return { verdict: "inconclusive", summary: `${summary}: nothing to test on ${host}`, evidence: { scanned: ports.length, filtered, medianRttMs: rtt.medianMs() } };
     }
     ctx.facts.set("tcp.open", open);
-    return { verdict: "pass", summary: `${summary}: ${open.map((p) => p.port).join(", ")}`, evidence: { scanned: ports.length, filtered } };
+    const evidence = { scanned: ports.length, filtered, medianRttMs: rtt.medianMs(), timeoutMs: rtt.timeoutMs(ctx.pace.settings.connectTimeoutMs) };
+    return { verdict: "pass", summary: `${summary}: ${open.map((p) => p.port).join(", ")}`, evidence };
   },
 };
