@@ -2,6 +2,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { Aedes } from "aedes";
 import { afterEach, describe, expect, it } from "vitest";
+import { debugServices } from "../harness/checks/surface/debug-services.js";
 import { probesFor } from "../harness/checks/surface/service-probes.js";
 import { services } from "../harness/checks/surface/services.js";
 import type { Descriptor } from "../harness/schema/types.js";
@@ -61,5 +62,20 @@ describe("surface.services against real servers", () => {
     expect(found[httpPort]).toMatchObject({ name: "http", tls: false, product: "GoAhead-Webs/2.5.0" });
     expect(found[httpPort]!.http?.[0]).toMatchObject({ path: "/", status: 401, authScheme: "basic", realm: "cam" });
     expect(found[sshPort]).toMatchObject({ name: "ssh", product: "dropbear_2022.83" });
+  });
+});
+
+describe("surface.debug-services", () => {
+  const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1" } };
+  const cases: [string, string[], "pass" | "fail"][] = [
+    ["telnet and adb are debug services", ["telnet", "adb", "https"], "fail"],
+    ["gdbserver inside TLS still is", ["gdbserver+tls"], "fail"],
+    ["web and MQTT are not", ["https", "mqtts", "ssh"], "pass"],
+  ];
+  it.each(cases)("%s", async (_name, names, verdict) => {
+    const ctx = makeContext({ device, facts: { "tcp.services": names.map((name, i) => ({ port: 1000 + i, name, tls: name.endsWith("s") })) } });
+    const outcome = await debugServices.run(ctx);
+    expect(outcome.verdict).toBe(verdict);
+    expect(outcome.findings?.length ?? 0).toBe(names.filter((n) => /^(telnet|adb|gdbserver)/.test(n)).length);
   });
 });

@@ -2,12 +2,15 @@
 import { Registry } from "../core/registry.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { cleartextServices } from "./surface/cleartext-services.js";
+import { debugServices } from "./surface/debug-services.js";
 import { services } from "./surface/services.js";
 import { tcpPorts } from "./surface/tcp-ports.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
 
-export const ALL_CHECKS = [tcpPorts, services, cleartextServices, undeclaredPorts, versionDisclosure, defaultPasswords];
+export const ALL_CHECKS = [
+  tcpPorts, services, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
+];
 
 export function builtinRegistry(): Registry {
   return new Registry(ALL_CHECKS);
