@@ -241,10 +241,10 @@ function surface(report: Report): string {
 function probes(report: Report): string {
   const total = report.probes.reduce((sum, p) => sum + p.count, 0);
   const rows = report.probes
-    .map((p) => `<tr><td><code>${e(p.check)}</code></td><td><code>${e(p.address)}</code></td><td class="num">${num(p.port)}</td><td>${e(p.protocol)}</td><td class="num">${num(p.count)}</td></tr>`)
+    .map((p) => `<tr><td><code>${e(p.check)}</code></td><td><code>${e(p.address)}</code></td><td class="num">${e(p.ports)}</td><td>${e(p.protocol)}</td><td class="num">${num(p.count)}</td></tr>`)
     .join("\n");
   return `<section><h2>Probes sent</h2>
-${report.probes.length ? `<table><caption>${num(total)} probes in all, so another lab can repeat the run.</caption><thead><tr><th>Check</th><th>Address</th><th class="num">Port</th><th>Protocol</th><th class="num">Count</th></tr></thead><tbody>${rows}</tbody></table>` : `<p class="muted">No probe was sent.</p>`}
+${report.probes.length ? `<table><caption>${num(total)} probes in all, so another lab can repeat the run.</caption><thead><tr><th>Check</th><th>Address</th><th class="num">Ports</th><th>Protocol</th><th class="num">Count</th></tr></thead><tbody>${rows}</tbody></table>` : `<p class="muted">No probe was sent.</p>`}
 </section>`;
 }
 

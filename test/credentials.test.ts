@@ -9,6 +9,7 @@ import { defaultPasswords } from "../harness/checks/credentials/default-password
 import { ProbeLedger } from "../harness/core/evidence.js";
 import type { Service } from "../harness/core/facts.js";
 import { Pace } from "../harness/core/pace.js";
+import { formatPortSet } from "../harness/core/ports.js";
 import { Scope } from "../harness/core/scope.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { makeContext } from "./helpers/context.js";
@@ -65,8 +66,10 @@ describe("credentials.default-passwords", () => {
     for (const f of outcome.findings ?? []) expect(f.title).not.toMatch(/xc3511|"admin"\/|admin\/admin/);
     expect(outcome.summary).not.toContain("xc3511");
     // One connection per login, plus the unauthenticated GET that showed the page needs a login
-    const probes = Object.fromEntries(ctx.ledger.all().map((p) => [p.port, p.count]));
-    expect(probes).toEqual({ [plug.ports.telnet!]: 1, [plug.ports.http!]: 2 });
+    const [http, telnet] = [plug.ports.http!, plug.ports.telnet!];
+    expect(ctx.ledger.all()).toEqual([
+      { check: ctx.checkId, address: plug.host, ports: formatPortSet([telnet, http]), protocol: "tcp", count: 3 },
+    ]);
   });
 
   it("tries declared and user credentials first, and finds the default later in the list", async () => {

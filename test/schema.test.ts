@@ -337,7 +337,7 @@ describe("validateReport", () => {
       },
     ],
     surface: { tcp: [{ port: 23, service: "telnet", banner: "login: ", tls: false }], udp: [{ port: 5683, service: "coap" }] },
-    probes: [{ check: "credentials.default-passwords", address: "192.0.2.10", port: 23, protocol: "telnet", count: 3 }],
+    probes: [{ check: "credentials.default-passwords", address: "192.0.2.10", ports: "23", protocol: "telnet", count: 3 }],
     redacted: false,
   };
 

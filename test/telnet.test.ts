@@ -90,7 +90,7 @@ describe("telnetLogin", () => {
     expect(login.result).toBe("success");
     expect(login.transcript).toContain("BusyBox v1.24.1");
     expect(login.transcript).not.toContain("xc3511");
-    expect(ctx.ledger.all()).toEqual([{ check: "test.check", address: device.host, port: device.ports.telnet, protocol: "tcp", count: 1 }]);
+    expect(ctx.ledger.all()).toEqual([{ check: "test.check", address: device.host, ports: String(device.ports.telnet), protocol: "tcp", count: 1 }]);
   });
 
   it("reports a wrong password as rejected", async () => {

@@ -1,26 +1,40 @@
-// What a run sent to the device: every probe counted by check, address, port and protocol, so a
-// report says what was done and a second lab can repeat it.
+// What a run sent to the device: probes counted by check, address and protocol with the ports
+// they went to, so a report says what was done and a second lab can repeat it. A full port scan
+// is one line ("1-65535"), not 65535.
+import { formatPortSet } from "./ports.js";
 
 export interface ProbeCount {
   check: string;
   address: string;
-  port: number;
+  /** The ports probed, as ranges ("22,80,8000-8100"); "" for channels without ports (BLE, serial). */
+  ports: string;
   protocol: string;
   count: number;
 }
 
+interface Tally {
+  check: string;
+  address: string;
+  protocol: string;
+  ports: Set<number>;
+  count: number;
+}
+
 export class ProbeLedger {
-  readonly #counts = new Map<string, ProbeCount>();
+  readonly #tallies = new Map<string, Tally>();
 
   record(check: string, address: string, port: number, protocol: string): void {
-    const key = `${check}\u0000${address}\u0000${port}\u0000${protocol}`;
-    const entry = this.#counts.get(key);
-    if (entry) entry.count++;
-    else this.#counts.set(key, { check, address, port, protocol, count: 1 });
+    const key = `${check}\u0000${address}\u0000${protocol}`;
+    let tally = this.#tallies.get(key);
+    if (!tally) this.#tallies.set(key, (tally = { check, address, protocol, ports: new Set(), count: 0 }));
+    tally.count++;
+    if (port > 0) tally.ports.add(port);
   }
 
   all(): ProbeCount[] {
-    return [...this.#counts.values()];
+    return [...this.#tallies.values()].map(({ check, address, protocol, ports, count }) => ({
+      check, address, ports: formatPortSet(ports), protocol, count,
+    }));
   }
 }
 

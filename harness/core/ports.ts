@@ -27,3 +27,16 @@ export function parsePortSet(set: PortSet | undefined): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/** The shortest range form of a set of ports: [22, 80, 81, 82] → "22,80-82". */
+export function formatPortSet(ports: Iterable<number>): string {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}

@@ -224,3 +224,55 @@ export function escapeBytes(data: Buffer, max = 256): string {
   }
   return data.length > max ? `${out}…` : out;
 }
+
+export type Knock =
+  | { state: "open"; rttMs: number; banner: Buffer }
+  | { state: "closed"; rttMs: number }
+  | { state: "silent" };
+
+/**
+ * One probe of a connect scan: connect, keep what the port says first (bounded in bytes and
+ * time), close. Lean on purpose — a full scan makes 65535 of these — so it settles through one
+ * callback instead of TcpConnection's stream machinery, and reports the device's answer as a
+ * state rather than an error. The scope guard, the pace and the probe ledger apply as for
+ * connectTcp; a run that is aborted stops starting probes (the scan loop checks the signal).
+ */
+export async function knock(link: Link, host: string, port: number, limits: { timeoutMs: number; bannerWaitMs: number; bannerBytes: number }): Promise<Knock> {
+  link.scope.assert(host);
+  const release = await link.pace.acquire(link.signal);
+  link.evidence.probe(host, port, "tcp");
+  const started = performance.now();
+  return new Promise<Knock>((resolve) => {
+    const socket = new Socket();
+    let result: Knock | undefined;
+    let banner = Buffer.alloc(0);
+    let rttMs = 0;
+    const finish = (k: Knock) => {
+      if (result) return;
+      result = k;
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    let timer = setTimeout(() => finish({ state: "silent" }), limits.timeoutMs);
+    socket.once("connect", () => {
+      rttMs = performance.now() - started;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ state: "open", rttMs, banner }), limits.bannerWaitMs);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      banner = Buffer.concat([banner, chunk]).subarray(0, limits.bannerBytes);
+      if (banner.length >= limits.bannerBytes) finish({ state: "open", rttMs, banner });
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      if (rttMs) return finish({ state: "open", rttMs, banner });
+      const kind = toTransportError(err, "").kind;
+      finish(kind === "refused" || kind === "reset" ? { state: "closed", rttMs: performance.now() - started } : { state: "silent" });
+    });
+    socket.once("close", () => {
+      if (!result) finish(rttMs ? { state: "open", rttMs, banner } : { state: "silent" });
+      release();
+      resolve(result!);
+    });
+    socket.connect(port, host);
+  });
+}

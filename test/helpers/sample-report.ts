@@ -115,9 +115,9 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
       ],
     },
     probes: [
-      { check: "surface.tcp-ports", address: "192.0.2.10", port: 23, protocol: "tcp", count: 1 },
-      { check: "credentials.default-passwords", address: "192.0.2.10", port: 23, protocol: "telnet", count: 14 },
-      { check: "surface.udp-services", address: "192.0.2.10", port: 161, protocol: "snmp", count: 3 },
+      { check: "surface.tcp-ports", address: "192.0.2.10", ports: "23", protocol: "tcp", count: 1 },
+      { check: "credentials.default-passwords", address: "192.0.2.10", ports: "23", protocol: "telnet", count: 14 },
+      { check: "surface.udp-services", address: "192.0.2.10", ports: "161", protocol: "snmp", count: 3 },
     ],
     redacted: false,
     ...overrides,

@@ -1,9 +1,8 @@
 // surface.tcp-ports: a TCP connect scan of the descriptor's port set.
-import { TransportError } from "../../core/errors.js";
 import type { OpenPort } from "../../core/facts.js";
 import { parsePortSet } from "../../core/ports.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
-import { connectTcp, escapeBytes } from "../../transports/tcp.js";
+import { escapeBytes, knock } from "../../transports/tcp.js";
 import { RoundTrip } from "./round-trip.js";
 
 /** Ports most devices answer on (open or closed): asked first, to tell a host that is down. */
@@ -17,27 +16,11 @@ type PortState = { state: "open"; banner?: string } | { state: "closed" } | { st
 
 /** One connect: open (with what it says first), closed (RST), or filtered (silence). */
 async function probe(ctx: CheckContext, host: string, port: number, timeoutMs: number, rtt: RoundTrip): Promise<PortState> {
-  const started = performance.now();
-  try {
-    const conn = await connectTcp(ctx, host, port, timeoutMs);
-    rtt.add(performance.now() - started);
-    try {
-      const { data } = await conn.read({ maxBytes: BANNER_BYTES, timeoutMs: ctx.pace.settings.bannerWaitMs });
-      return data.length ? { state: "open", banner: escapeBytes(data, BANNER_BYTES) } : { state: "open" };
-    } catch {
-      return { state: "open" };
-    } finally {
-      conn.close();
-    }
-  } catch (err) {
-    if (!(err instanceof TransportError)) throw err;
-    if (err.kind === "refused" || err.kind === "reset") {
-      rtt.add(performance.now() - started);
-      return { state: "closed" };
-    }
-    if (err.kind === "timeout") return { state: "filtered" };
-    throw err;
-  }
+  const answer = await knock(ctx, host, port, { timeoutMs, bannerWaitMs: ctx.pace.settings.bannerWaitMs, bannerBytes: BANNER_BYTES });
+  if (answer.state === "silent") return { state: "filtered" };
+  rtt.add(answer.rttMs);
+  if (answer.state === "closed") return { state: "closed" };
+  return answer.banner.length ? { state: "open", banner: escapeBytes(answer.banner, BANNER_BYTES) } : { state: "open" };
 }
 
 /** One pass over `ports`, with as many workers as the pace allows connections. */
