@@ -1,6 +1,7 @@
 // Every check iotcert ships. A new check is one file in its family's folder and one line here.
 import { Registry } from "../core/registry.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
+import { tls } from "./crypto/tls.js";
 import { cleartextServices } from "./surface/cleartext-services.js";
 import { debugServices } from "./surface/debug-services.js";
 import { services } from "./surface/services.js";
@@ -9,7 +10,7 @@ import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
 
 export const ALL_CHECKS = [
-  tcpPorts, services, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
+  tcpPorts, services, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
 ];
 
 export function builtinRegistry(): Registry {
