@@ -129,7 +129,7 @@ describe("bad descriptors give the position, the field and what was expected", (
       yaml: "id: a\nvendor: v\nmodel: m\nfirmware: '1'\nnetwork:\n  adress: 192.0.2.1\n",
       expected: [
         '5:1 network: missing required key "address"',
-        '6:3 network.adress: unknown key "adress" (expected one of: address, tcpPorts); did you mean "address"?',
+        '6:3 network.adress: unknown key "adress" (expected one of: address, tcpPorts, udpPorts); did you mean "address"?',
       ],
     },
     {

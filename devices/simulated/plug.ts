@@ -49,7 +49,8 @@ export async function startPlug(opts: { host?: string } = {}): Promise<Simulated
     vendor: "Acme",
     model: "SmartPlug P1",
     firmware: "1.0.3",
-    network: { address: host, tcpPorts: window.tcpPorts },
+    // No UDP service: the usual UDP ports on a loopback address belong to the machine, not to this device.
+    network: { address: host, tcpPorts: window.tcpPorts, udpPorts: [] },
     declared: { openPorts: [`${ports.telnet}/tcp`, `${ports.http}/tcp`] },
     attestations: { "5.2-1": { verdict: "fail", note: "no disclosure policy" } },
   };

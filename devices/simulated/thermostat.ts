@@ -64,7 +64,8 @@ export async function startThermostat(opts: { host?: string } = {}): Promise<Sim
     vendor: "Nordlys",
     model: "Thermostat T2",
     firmware: "2.4.0",
-    network: { address: host, tcpPorts: window.tcpPorts },
+    // No UDP service: the usual UDP ports on a loopback address belong to the machine, not to this device.
+    network: { address: host, tcpPorts: window.tcpPorts, udpPorts: [] },
     declared: {
       openPorts: [`${ports.https}/tcp`],
       supportPeriodEnd: supportEnd.toISOString().slice(0, 10),

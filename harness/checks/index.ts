@@ -6,11 +6,12 @@ import { cleartextServices } from "./surface/cleartext-services.js";
 import { debugServices } from "./surface/debug-services.js";
 import { services } from "./surface/services.js";
 import { tcpPorts } from "./surface/tcp-ports.js";
+import { udpServices } from "./surface/udp-services.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
 
 export const ALL_CHECKS = [
-  tcpPorts, services, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
+  tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
 ];
 
 export function builtinRegistry(): Registry {

@@ -38,7 +38,7 @@ export interface Report {
   provisions: ProvisionResult[];
   checks: CheckResult[];
   findings: Finding[];
-  surface: { tcp: (OpenPort & { service?: string; tls?: boolean; product?: string })[]; udp: { port: number; service?: string }[] };
+  surface: { tcp: (OpenPort & { service?: string; tls?: boolean; product?: string })[]; udp: { port: number; service?: string; product?: string }[] };
   probes: ProbeCount[];
   redacted: boolean;
 }

@@ -211,7 +211,7 @@ export async function certify(req: RunRequest): Promise<Report> {
         const s = services.get(p.port);
         return { ...p, ...(s ? { service: s.name, tls: s.tls, ...(s.product ? { product: s.product } : {}) } : {}) };
       }),
-      udp: [],
+      udp: (facts.get("udp.services") ?? []).map(({ port, service, product }) => ({ port, service, ...(product ? { product } : {}) })),
     },
     probes: ledger.all(),
     redacted: false,

@@ -150,9 +150,10 @@ function descriptorProblems(value: unknown): Problem[] {
   const problems: Problem[] = [];
   if (!isRecord(value)) return problems;
   const network = value.network;
-  if (isRecord(network) && typeof network.tcpPorts === "string") {
-    const message = portSetError(network.tcpPorts);
-    if (message) problems.push({ path: ["network", "tcpPorts"], message });
+  for (const key of ["tcpPorts", "udpPorts"]) {
+    const set = isRecord(network) ? network[key] : undefined;
+    const message = typeof set === "string" ? portSetError(set) : undefined;
+    if (message) problems.push({ path: ["network", key], message });
   }
   const declared = value.declared;
   if (isRecord(declared) && Array.isArray(declared.openPorts)) {

@@ -23,7 +23,7 @@ export interface Descriptor {
   vendor: string;
   model: string;
   firmware: string;
-  network?: { address: string; tcpPorts?: PortSet };
+  network?: { address: string; tcpPorts?: PortSet; udpPorts?: PortSet };
   mqtt?: { url: string };
   coap?: { url: string };
   serial?: { path: string; baudRate: "auto" | number };

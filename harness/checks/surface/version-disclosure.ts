@@ -9,25 +9,31 @@ export const versionDisclosure: Check = {
   title: "Software versions disclosed without authentication",
   description:
     "Fails when a network service tells an unauthenticated client the exact software version it runs (SSH " +
-    "identification, FTP or telnet banners, HTTP Server headers), which lets an attacker look up known " +
+    "identification, FTP or telnet banners, HTTP Server headers, SNMP sysDescr, SSDP SERVER), which lets an attacker look up known " +
     "vulnerabilities without logging in. Uses the service identification; sends nothing itself.",
   effect: "observe",
   needs: ["ip"],
-  consumes: ["tcp.services"],
+  consumes: ["tcp.services", "udp.services"],
   plan: () => [],
 
   async run(ctx): Promise<Outcome> {
-    const found = ctx.facts.get("tcp.services");
-    if (!found) return { verdict: "inconclusive", summary: "no services were identified" };
-    const findings: FindingInput[] = found
+    const tcp = ctx.facts.get("tcp.services");
+    if (!tcp) return { verdict: "inconclusive", summary: "no services were identified" };
+    const udp = ctx.facts.get("udp.services") ?? [];
+    const address = ctx.device.network!.address;
+    const findings: FindingInput[] = [
+      ...tcp.map((s) => ({ ...s, proto: "tcp" as const, name: s.name })),
+      ...udp.map((s) => ({ ...s, proto: "udp" as const, name: s.service })),
+    ]
       .filter((s) => s.product && VERSIONED.test(s.product))
       .map((s) => ({
         severity: "low",
-        title: `${s.name} on port ${s.port} discloses its version`,
-        target: { transport: "tcp", address: ctx.device.network!.address, port: s.port, service: s.name },
+        title: `${s.name} on port ${s.port}/${s.proto} discloses its version`,
+        target: { transport: s.proto, address, port: s.port, service: s.name },
         evidence: { product: s.product },
       }));
-    if (findings.length === 0) return { verdict: "pass", summary: `no version disclosed by ${found.length} services` };
-    return { verdict: "fail", summary: `versions disclosed on ports ${findings.map((f) => f.target!.port).join(", ")}`, findings };
+    const total = tcp.length + udp.length;
+    if (findings.length === 0) return { verdict: "pass", summary: `no version disclosed by ${total} services` };
+    return { verdict: "fail", summary: `versions disclosed on ports ${findings.map((f) => `${f.target!.port}/${f.target!.transport}`).join(", ")}`, findings };
   },
 };
