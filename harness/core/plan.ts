@@ -21,12 +21,6 @@ export function planRun(profile: Profile, registry: Registry, only?: string[]): 
   const unknown = named.filter((id) => !registry.get(id));
   if (unknown.length) throw new PlanError(`profile ${profile.id} names checks that do not exist: ${unknown.join(", ")}`);
 
-  let wanted = named;
-  if (only?.length) {
-    const selected = registry.matching(only);
-    wanted = named.filter((id) => selected.has(id));
-    if (wanted.length === 0) throw new PlanError(`--only ${only.join(",")} selects none of the profile's checks`);
-  }
 
   const producers = new Map<FactKey, Check[]>();
   for (const check of registry.all()) for (const fact of check.produces ?? []) {
@@ -50,6 +44,19 @@ export function planRun(profile: Profile, registry: Registry, only?: string[]): 
     waitsFor.set(check.id, deps);
     ordered.push(check);
   };
-  for (const id of wanted) visit(registry.get(id)!);
-  return { checks: ordered, waitsFor };
+  for (const id of named) visit(registry.get(id)!);
+  if (!only?.length) return { checks: ordered, waitsFor };
+
+  // --only picks among the planned checks (the profile's and the producers they need), then
+  // keeps the producers of what the picked ones consume.
+  const selected = registry.matching(only);
+  const keep = new Set<string>();
+  const add = (id: string) => {
+    if (keep.has(id)) return;
+    keep.add(id);
+    waitsFor.get(id)!.forEach(add);
+  };
+  ordered.filter((c) => selected.has(c.id)).forEach((c) => add(c.id));
+  if (keep.size === 0) throw new PlanError(`--only ${only.join(",")} selects none of the checks this profile runs`);
+  return { checks: ordered.filter((c) => keep.has(c.id)), waitsFor };
 }

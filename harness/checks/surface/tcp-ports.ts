@@ -2,7 +2,8 @@
 import type { OpenPort } from "../../core/facts.js";
 import { parsePortSet } from "../../core/ports.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
-import { escapeBytes, knock } from "../../transports/tcp.js";
+import { escapeBytes } from "../../transports/tcp.js";
+import { sweep } from "../../transports/tcp-sweep.js";
 import { RoundTrip } from "./round-trip.js";
 
 /** Ports most devices answer on (open or closed): asked first, to tell a host that is down. */
@@ -14,28 +15,20 @@ const LOSS_EXTRA_PASSES = 2;
 
 type PortState = { state: "open"; banner?: string } | { state: "closed" } | { state: "filtered" };
 
-/** One connect: open (with what it says first), closed (RST), or filtered (silence). */
-async function probe(ctx: CheckContext, host: string, port: number, timeoutMs: number, rtt: RoundTrip): Promise<PortState> {
-  const answer = await knock(ctx, host, port, { timeoutMs, bannerWaitMs: ctx.pace.settings.bannerWaitMs, bannerBytes: BANNER_BYTES });
-  if (answer.state === "silent") return { state: "filtered" };
-  rtt.add(answer.rttMs);
-  if (answer.state === "closed") return { state: "closed" };
-  return answer.banner.length ? { state: "open", banner: escapeBytes(answer.banner, BANNER_BYTES) } : { state: "open" };
-}
-
-/** One pass over `ports`, with as many workers as the pace allows connections. */
+/** One pass over `ports`: open (with what it says first), closed (RST), or filtered (silence). */
 async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs: number, rtt: RoundTrip, onDone: () => void): Promise<Map<number, PortState>> {
   const states = new Map<number, PortState>();
-  let next = 0;
-  const worker = async () => {
-    while (next < ports.length) {
-      ctx.signal.throwIfAborted();
-      const port = ports[next++]!;
-      states.set(port, await probe(ctx, host, port, timeoutMs, rtt));
-      onDone();
+  await sweep(ctx, host, ports, { timeoutMs, bannerWaitMs: ctx.pace.settings.bannerWaitMs, bannerBytes: BANNER_BYTES }, (r) => {
+    if (r.state === "silent") {
+      states.set(r.port, { state: "filtered" });
+    } else {
+      rtt.add(r.rttMs);
+      const banner = r.state === "open" && r.banner?.length ? escapeBytes(Buffer.from(r.banner), BANNER_BYTES) : undefined;
+      states.set(r.port, r.state === "closed" ? { state: "closed" } : banner ? { state: "open", banner } : { state: "open" });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.pace.settings.connections, ports.length) }, worker));
+    onDone();
+  });
+  ctx.signal.throwIfAborted();
   return states;
 }
 

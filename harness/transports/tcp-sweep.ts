@@ -1,0 +1,66 @@
+// A TCP connect sweep over many ports, shared among worker threads: Node spends more time per
+// connect than the kernel does, so one thread cannot keep pace with nmap on a full scan.
+// The scope is checked here, before any worker starts; the sweep takes the pace's connection
+// slots for itself while it runs and splits that budget and the rate among the workers; every
+// probe is recorded in the ledger as its result comes back.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { packagePath } from "../core/paths.js";
+import type { Link } from "./tcp.js";
+
+export type SweepResult =
+  | { port: number; state: "open"; rttMs: number; banner?: Uint8Array }
+  | { port: number; state: "closed"; rttMs: number }
+  | { port: number; state: "silent" };
+
+export interface SweepLimits {
+  timeoutMs: number;
+  bannerWaitMs: number;
+  bannerBytes: number;
+}
+
+/** Below this many ports per worker, starting another thread costs more than it saves. */
+const PORTS_PER_WORKER = 2048;
+const MAX_WORKERS = 4;
+
+export async function sweep(link: Link, host: string, ports: number[], limits: SweepLimits, onResult: (r: SweepResult) => void): Promise<void> {
+  link.scope.assert(host);
+  if (ports.length === 0) return;
+  const { connections, connectionsPerSecond } = link.pace.settings;
+  const slots = Math.min(connections, ports.length);
+  const releases: (() => void)[] = [];
+  try {
+    for (let i = 0; i < slots; i++) releases.push(await link.pace.acquire(link.signal));
+    const count = Math.max(1, Math.min(MAX_WORKERS, availableParallelism(), Math.ceil(ports.length / PORTS_PER_WORKER)));
+    // Interleaved shares, so every worker sees low and high ports alike.
+    const shares = Array.from({ length: count }, (_, w) => ports.filter((_, i) => i % count === w));
+    await Promise.all(shares.map((share) => runWorker(link, host, share, {
+      ...limits,
+      concurrency: Math.max(1, Math.floor(slots / count)),
+      perSecond: connectionsPerSecond / count,
+    }, onResult)));
+  } finally {
+    releases.forEach((release) => release());
+  }
+}
+
+function runWorker(link: Link, host: string, ports: number[], options: SweepLimits & { concurrency: number; perSecond: number }, onResult: (r: SweepResult) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(packagePath("harness", "transports", "sweep-worker.mjs"), { workerData: { host, ports, ...options } });
+    const stop = () => worker.postMessage("stop");
+    link.signal.addEventListener("abort", stop, { once: true });
+    const settle = (outcome: () => void) => {
+      link.signal.removeEventListener("abort", stop);
+      void worker.terminate();
+      outcome();
+    };
+    worker.on("message", (m: { results?: SweepResult[]; done?: boolean }) => {
+      for (const r of m.results ?? []) {
+        link.evidence.probe(host, r.port, "tcp");
+        onResult(r);
+      }
+      if (m.done) settle(resolve);
+    });
+    worker.once("error", (err) => settle(() => reject(err)));
+  });
+}
