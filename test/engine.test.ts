@@ -102,6 +102,11 @@ describe("plan", () => {
     expect(plan.checks.map((c) => c.id)).toEqual(["a.produce", "b.consume"]);
   });
 
+  it("--only can pick a producer the profile pulls in without naming it", () => {
+    const plan = planRun(profileOf("b.consume"), new Registry([producer, consumer]), ["a.produce"]);
+    expect(plan.checks.map((c) => c.id)).toEqual(["a.produce"]);
+  });
+
   it("a profile naming an unknown check is refused", () => {
     expect(() => planRun(profileOf("x.missing"), new Registry([other]))).toThrow(/x\.missing/);
   });
