@@ -172,10 +172,10 @@ const PASSWORD_PROMPT = /password\s*:\s*$/i;
 const SHELL_PROMPT = /(?:[#$>] |\S+@\S+[#$]\s?)$/;
 const REJECTED = /incorrect|failed|denied|invalid/i;
 
-type Prompt = "login" | "password" | "shell";
+export type Prompt = "login" | "password" | "shell";
 
 /** The prompt the text ends with, judged on its last line with colour codes removed. */
-function promptAtEnd(text: string): Prompt | undefined {
+export function promptAtEnd(text: string): Prompt | undefined {
   const last = text.replace(ANSI, "").split(/[\r\n]/).pop() ?? "";
   if (LOGIN_PROMPT.test(last)) return "login";
   if (PASSWORD_PROMPT.test(last)) return "password";
