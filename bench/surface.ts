@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
   await run("bash", ["test/lab/up.sh"], { cwd: ROOT });
   await run("npm", ["run", "build"], { cwd: ROOT });
-  const rows: string[][] = [["target", "what", "iotcert s", "nmap s", "ratio", "open sets"]];
+  const widths = [34, 24, 10, 8, 6, 0];
+  const print = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd(widths[i]!)).join("  "));
+  print(["target", "what", "iotcert s", "nmap s", "ratio", "open sets"]);
   for (const t of TARGETS) {
     for (const [what, only, nmapExtra] of [
       ["full TCP port scan", "surface.tcp-ports", []],
@@ -53,12 +55,10 @@ async function main(): Promise<void> {
         const ours = await timed(() => iotcert(t.descriptor, only));
         const theirs = await timed(() => nmap(t.address, [...nmapExtra]));
         const agree = same(ours.value, theirs.value) ? `equal (${ours.value.length})` : `DIFFER: iotcert ${ours.value.join(",")} nmap ${theirs.value.join(",")}`;
-        rows.push([t.name, what, ours.seconds.toFixed(2), theirs.seconds.toFixed(2), (ours.seconds / theirs.seconds).toFixed(2), agree]);
+        print([t.name, what, ours.seconds.toFixed(2), theirs.seconds.toFixed(2), (ours.seconds / theirs.seconds).toFixed(2), agree]);
       }
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
 }
 
 await main();

@@ -2,6 +2,9 @@
 import { Registry } from "../core/registry.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { tls } from "./crypto/tls.js";
+import { mudConformance } from "./mud/conformance.js";
+import { mudFile } from "./mud/file.js";
+import { mudUrl } from "./mud/url.js";
 import { cleartextServices } from "./surface/cleartext-services.js";
 import { debugServices } from "./surface/debug-services.js";
 import { services } from "./surface/services.js";
@@ -12,6 +15,7 @@ import { versionDisclosure } from "./surface/version-disclosure.js";
 
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
+  mudUrl, mudFile, mudConformance,
 ];
 
 export function builtinRegistry(): Registry {

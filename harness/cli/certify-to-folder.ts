@@ -33,7 +33,7 @@ export interface FolderResult {
 export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
   mkdirSync(run.out, { recursive: true });
   const logFile = join(run.out, "run.log");
-  const logger = createRunLogger(logFile, !!run.verbose);
+  const logger = await createRunLogger(logFile, !!run.verbose);
   try {
     logger.log.info({ device: run.device.id, profile: run.profile.id, pace: run.pace.settings.name, version: VERSION }, "run started");
     const report = await certify({

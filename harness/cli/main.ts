@@ -1,15 +1,13 @@
 // The iotcert command line (design.md, "Command line"). Exit codes: 0 done, 1 label below
-// --require, 2 bad input, 3 the run could not complete.
+// --require, 2 bad input, 3 the run could not complete. Each command's code is imported when
+// that command runs, so `iotcert run` does not pay for loading the demo's devices.
 import { Command, CommanderError } from "commander";
 import { PlanError } from "../core/plan.js";
 import { VERSION } from "../core/version.js";
 import { ValidationError } from "../schema/load.js";
-import { demoCommand } from "./demo.js";
 import { BadInput, type Io } from "./io.js";
-import { checksCommand } from "./list-checks.js";
-import { profilesCommand } from "./list-profiles.js";
-import { runCommand, type RunFlags } from "./run.js";
-import { validateCommand } from "./validate.js";
+import { registerMudCommands } from "./mud.js";
+import type { RunFlags } from "./run.js";
 
 function program(io: Io, setExit: (code: number) => void): Command {
   const cmd = new Command("iotcert")
@@ -30,28 +28,31 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--dry-run", "list every probe the run would send, and send nothing")
     .option("--allow-fragile", "also send payloads to fragile ports (raw print and the like)")
     .option("--state-changing", "let checks that may change the device run (the profile must name them)")
+    .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
     .option("--verbose", "log to stderr as the run goes")
-    .action(async (device: string, flags: RunFlags) => setExit(await runCommand(device, flags, io)));
+    .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 
   cmd.command("demo")
     .description("start the built-in simulated devices on loopback, certify them, and stop them")
     .option("--out <dir>", "output folder, one sub-folder per device", "iotcert-demo")
     .option("--verbose", "log to stderr as the runs go")
-    .action(async (flags: { out?: string; verbose?: boolean }) => setExit(await demoCommand(flags, io)));
+    .action(async (flags: { out?: string; verbose?: boolean }) => setExit(await (await import("./demo.js")).demoCommand(flags, io)));
 
   cmd.command("validate")
     .description("check device descriptors and profiles against their schemas")
     .argument("<files...>", "descriptor or profile files (YAML or JSON)")
-    .action(async (files: string[]) => setExit(await validateCommand(files, io)));
+    .action(async (files: string[]) => setExit(await (await import("./validate.js")).validateCommand(files, io)));
 
   cmd.command("checks")
     .description("list the checks, their effect and what they test")
-    .action(() => setExit(checksCommand(io.out)));
+    .action(async () => setExit((await import("./list-checks.js")).checksCommand(io.out)));
 
   cmd.command("profiles")
     .description("list the shipped certification profiles")
-    .action(async () => setExit(await profilesCommand(io.out)));
+    .action(async () => setExit(await (await import("./list-profiles.js")).profilesCommand(io.out)));
 
+  registerMudCommands(cmd, io, setExit);
   return cmd;
 }
 

@@ -1,4 +1,5 @@
 // iotcert run <device.yaml>: certify one device and write its report folder.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isPaceName, Pace } from "../core/pace.js";
 import { planRun } from "../core/plan.js";
@@ -24,6 +25,22 @@ export interface RunFlags {
   verbose?: boolean;
   allowFragile?: boolean;
   stateChanging?: boolean;
+  mudTrust?: string[];
+  mudCapture?: string;
+}
+
+/** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
+async function readTrustAnchors(files: string[]): Promise<string[]> {
+  const { trustAnchorsIn } = await import("../mud/signature.js");
+  return Promise.all(files.map(async (file) => {
+    const text = await readFile(file).catch((err: Error) => { throw new BadInput(`--mud-trust ${file}: ${err.message}`); });
+    try {
+      if (trustAnchorsIn(text).length === 0) throw new Error("no certificate in it");
+    } catch (err) {
+      throw new BadInput(`--mud-trust ${file}: ${(err as Error).message}`);
+    }
+    return text.toString("utf8");
+  }));
 }
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
@@ -49,7 +66,12 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   try {
     const { report, files } = await certifyToFolder({
       device, profile, out, pace,
-      options: { allowFragile: !!flags.allowFragile, stateChanging: !!flags.stateChanging },
+      options: {
+        allowFragile: !!flags.allowFragile,
+        stateChanging: !!flags.stateChanging,
+        ...(flags.mudTrust?.length ? { mudTrustAnchors: await readTrustAnchors(flags.mudTrust) } : {}),
+        ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
+      },
       signal: interrupt.signal,
       redact: !!flags.redact,
       verbose: !!flags.verbose,

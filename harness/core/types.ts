@@ -56,6 +56,10 @@ export interface RunOptions {
   stateChanging: boolean;
   /** Credentials the user passed in addition to the built-in lists. */
   extraCredentials?: { username: string; password: string }[];
+  /** PEM text of the lab's trust anchors for MUD file signatures (--mud-trust). */
+  mudTrustAnchors?: string[];
+  /** A pcap/pcapng capture of the device's traffic, for the mud.* checks (--mud-capture). */
+  mudCapture?: string;
 }
 
 export interface CheckContext {

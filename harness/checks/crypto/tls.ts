@@ -5,7 +5,7 @@ import { loadData } from "../../core/data.js";
 import type { CertificateFact, Service } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome, Severity } from "../../core/types.js";
 import { helloProbe, sslv2Probe, sslv3Probe, tlsHandshake, type HandshakeResult, type ProbeFailure, type TlsVersion } from "../../transports/tls-probe.js";
-import { certificateProblems, parseCertificate, type ParsedCertificate } from "./certificate.js";
+import type { ParsedCertificate } from "./certificate.js";
 
 interface CipherFamily {
   id: string;
@@ -128,13 +128,15 @@ async function probeWeakSuites(p: Probing, a: Assessment): Promise<void> {
   }
 }
 
-function judgeCertificate(p: Probing, handshakes: Map<string, Completed>, a: Assessment): void {
+async function judgeCertificate(p: Probing, handshakes: Map<string, Completed>, a: Assessment): Promise<void> {
   const best = PREFERENCE.map((l) => handshakes.get(l)).find((r) => r !== undefined);
   const der = best?.chain[0];
   if (!der) {
     a.probes.certificate = best ? "none presented (anonymous suite)" : "not collected: no TLS handshake completed";
     return;
   }
+  // The X.509 parser is loaded only when there is a certificate to read: it is slow to import.
+  const { certificateProblems, parseCertificate } = await import("./certificate.js");
   try {
     a.certificate = parseCertificate(der, p.port, a.service);
     a.problems.push(...certificateProblems(a.certificate, p.host, new Date()));
@@ -162,7 +164,7 @@ async function assess(ctx: CheckContext, host: string, service: Service): Promis
   }
   // Weak suites exist only up to TLS 1.2 (SSLv2 has its own, judged with the version).
   if ([...versions].some((v) => v !== "TLS 1.3" && v !== "SSLv2")) await probeWeakSuites(p, a);
-  judgeCertificate(p, handshakes, a);
+  await judgeCertificate(p, handshakes, a);
   return a;
 }
 

@@ -2,7 +2,8 @@
 import type { OpenPort } from "../../core/facts.js";
 import { parsePortSet } from "../../core/ports.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
-import { escapeBytes } from "../../transports/tcp.js";
+import { TransportError } from "../../core/errors.js";
+import { connectTcp, escapeBytes } from "../../transports/tcp.js";
 import { sweep } from "../../transports/tcp-sweep.js";
 import { RoundTrip } from "./round-trip.js";
 
@@ -13,18 +14,18 @@ const BANNER_BYTES = 256;
 const LOSS_SHARE = 0.05;
 const LOSS_EXTRA_PASSES = 2;
 
-type PortState = { state: "open"; banner?: string } | { state: "closed" } | { state: "filtered" };
+type PortState = "open" | "closed" | "filtered";
 
-/** One pass over `ports`: open (with what it says first), closed (RST), or filtered (silence). */
-async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs: number, rtt: RoundTrip, onDone: () => void): Promise<Map<number, PortState>> {
+/** One pass over `ports`: open, closed (RST), or filtered (silence); `onOpen` hears of open ones at once. */
+async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs: number, rtt: RoundTrip, onDone: () => void, onOpen: (port: number) => void): Promise<Map<number, PortState>> {
   const states = new Map<number, PortState>();
-  await sweep(ctx, host, ports, { timeoutMs, bannerWaitMs: ctx.pace.settings.bannerWaitMs, bannerBytes: BANNER_BYTES }, (r) => {
+  await sweep(ctx, host, ports, { timeoutMs }, (r) => {
     if (r.state === "silent") {
-      states.set(r.port, { state: "filtered" });
+      states.set(r.port, "filtered");
     } else {
       rtt.add(r.rttMs);
-      const banner = r.state === "open" && r.banner?.length ? escapeBytes(Buffer.from(r.banner), BANNER_BYTES) : undefined;
-      states.set(r.port, r.state === "closed" ? { state: "closed" } : banner ? { state: "open", banner } : { state: "open" });
+      states.set(r.port, r.state);
+      if (r.state === "open") onOpen(r.port);
     }
     onDone();
   });
@@ -32,19 +33,37 @@ async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs:
   return states;
 }
 
+/** What an open port says unasked within the banner wait (nothing is sent), bounded. */
+async function banner(ctx: CheckContext, host: string, port: number): Promise<string | undefined> {
+  const { connectTimeoutMs, bannerWaitMs } = ctx.pace.settings;
+  try {
+    const conn = await connectTcp(ctx, host, port, connectTimeoutMs);
+    try {
+      const { data } = await conn.read({ maxBytes: BANNER_BYTES, timeoutMs: bannerWaitMs });
+      return data.length ? escapeBytes(data, BANNER_BYTES) : undefined;
+    } finally {
+      conn.close();
+    }
+  } catch (err) {
+    // No banner is an answer too; an abort is the scan's to report, and it does.
+    if (err instanceof TransportError || ctx.signal.aborted) return undefined;
+    throw err;
+  }
+}
+
 /**
  * Scan in passes: every port once, then the ports that stayed silent again. When silence is
  * rare (the host answers RST elsewhere) it is loss, not a firewall, and earns extra passes.
  */
-async function scan(ctx: CheckContext, host: string, ports: number[], rtt: RoundTrip, onDone: () => void): Promise<Map<number, PortState>> {
+async function scan(ctx: CheckContext, host: string, ports: number[], rtt: RoundTrip, onDone: () => void, onOpen: (port: number) => void): Promise<Map<number, PortState>> {
   const { connectTimeoutMs, retries } = ctx.pace.settings;
-  const states = await pass(ctx, host, ports, rtt.timeoutMs(connectTimeoutMs), rtt, onDone);
-  const silent = () => [...states].filter(([, s]) => s.state === "filtered").map(([p]) => p);
+  const states = await pass(ctx, host, ports, rtt.timeoutMs(connectTimeoutMs), rtt, onDone, onOpen);
+  const silent = () => [...states].filter(([, s]) => s === "filtered").map(([p]) => p);
   for (let extra = 0; ; extra++) {
     const again = silent();
     const lossy = again.length > 0 && again.length <= Math.max(LOSS_SHARE * ports.length, 1);
     if (again.length === 0 || extra >= retries + (lossy ? LOSS_EXTRA_PASSES : 0)) break;
-    for (const [port, state] of await pass(ctx, host, again, rtt.timeoutMs(connectTimeoutMs), rtt, () => {})) states.set(port, state);
+    for (const [port, state] of await pass(ctx, host, again, rtt.timeoutMs(connectTimeoutMs), rtt, () => {}, onOpen)) states.set(port, state);
   }
   return states;
 }
@@ -89,8 +108,13 @@ export const tcpPorts: Check = {
     const rtt = new RoundTrip();
 
     const sample = discoveryPorts(ctx, ports);
-    const first = await scan(ctx, host, sample, rtt, () => ctx.progress(`asking ${sample.length} ports whether the device is up`));
-    if ([...first.values()].every((s) => s.state === "filtered")) {
+    // Banners are read while the sweep goes on, so their wait overlaps the scan.
+    const banners = new Map<number, Promise<string | undefined>>();
+    const onOpen = (port: number) => {
+      if (!banners.has(port)) banners.set(port, banner(ctx, host, port));
+    };
+    const first = await scan(ctx, host, sample, rtt, () => ctx.progress(`asking ${sample.length} ports whether the device is up`), onOpen);
+    if ([...first.values()].every((s) => s === "filtered")) {
       return {
         verdict: "inconclusive",
         summary: `${host} did not answer on any of ${sample.length} ports; not scanned (device off, wrong address, or every port filtered)`,
@@ -103,14 +127,16 @@ export const tcpPorts: Check = {
     let done = 0;
     const states = await scan(ctx, host, rest, rtt, () => {
       if (++done % 256 === 0) ctx.progress(`${done} of ${rest.length} ports, ${Math.round((done / (performance.now() - started)) * 1000)}/s`);
-    });
+    }, onOpen);
     for (const [port, state] of first) states.set(port, state);
 
-    const open: OpenPort[] = [...states]
-      .filter((e): e is [number, { state: "open"; banner?: string }] => e[1].state === "open")
-      .sort((a, b) => a[0] - b[0])
-      .map(([port, s]) => (s.banner ? { port, banner: s.banner } : { port }));
-    const filtered = [...states.values()].filter((s) => s.state === "filtered").length;
+    const openPorts = [...states].filter(([, s]) => s === "open").map(([p]) => p).sort((a, b) => a - b);
+    ctx.progress(`reading what ${openPorts.length} open ports say first`);
+    const open: OpenPort[] = await Promise.all(openPorts.map(async (port) => {
+      const said = await banners.get(port);
+      return said ? { port, banner: said } : { port };
+    }));
+    const filtered = [...states.values()].filter((s) => s === "filtered").length;
     const summary = `${open.length} open of ${ports.length} scanned` + (filtered ? `, ${filtered} filtered (no answer)` : "");
     // With nothing open there is nothing observed to publish: later checks must not pass on it.
     if (open.length === 0) {
