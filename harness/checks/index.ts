@@ -1,10 +1,15 @@
 // Every check iotcert ships. A new check is one file in its family's folder and one line here.
 import { Registry } from "../core/registry.js";
+import { advertisingPrivacy } from "./ble/advertising-privacy.js";
+import { gattUnauthenticated } from "./ble/gatt-unauthenticated.js";
+import { pairing } from "./ble/pairing.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { tls } from "./crypto/tls.js";
 import { mudConformance } from "./mud/conformance.js";
 import { mudFile } from "./mud/file.js";
 import { mudUrl } from "./mud/url.js";
+import { bootLogSecrets } from "./serial/boot-log-secrets.js";
+import { consoleAccess } from "./serial/console-access.js";
 import { cleartextServices } from "./surface/cleartext-services.js";
 import { debugServices } from "./surface/debug-services.js";
 import { services } from "./surface/services.js";
@@ -16,6 +21,7 @@ import { versionDisclosure } from "./surface/version-disclosure.js";
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
+  consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
 ];
 
 export function builtinRegistry(): Registry {
