@@ -20,18 +20,14 @@ export interface SweepLimits {
 /** Below this many ports per worker, starting another thread costs more than it saves. */
 const PORTS_PER_WORKER = 2048;
 const MAX_WORKERS = 4;
-/**
- * Connects in flight across all workers. Past a few dozen the sweep is bound by CPU, not by the
- * network (measured on the lab: 8 to 256 in flight all took the same time), so more would only
- * queue; the pace's other slots stay free for reading the banners of the open ports meanwhile.
- */
-const MAX_IN_FLIGHT = 64;
+/** Pace slots the sweep leaves to others: the banners of the open ports are read meanwhile. */
+const LEFT_FOR_OTHERS = 8;
 
 export async function sweep(link: Link, host: string, ports: number[], limits: SweepLimits, onResult: (r: SweepResult) => void): Promise<void> {
   link.scope.assert(host);
   if (ports.length === 0) return;
   const { connections, connectionsPerSecond } = link.pace.settings;
-  const slots = Math.min(connections, ports.length, MAX_IN_FLIGHT);
+  const slots = Math.max(1, Math.min(connections - LEFT_FOR_OTHERS, ports.length));
   const releases: (() => void)[] = [];
   try {
     for (let i = 0; i < slots; i++) releases.push(await link.pace.acquire(link.signal));

@@ -6,7 +6,7 @@ import type { HttpInfo, OpenPort, Service } from "../../core/facts.js";
 import { fragileReason } from "../../core/fragile.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
 import { httpGet } from "../../transports/http.js";
-import { connectTcp } from "../../transports/tcp.js";
+import { connectTcp, type TcpConnection } from "../../transports/tcp.js";
 import { probesFor, type ServiceProbe } from "./service-probes.js";
 
 interface Fingerprint {
@@ -43,8 +43,19 @@ function telnetProduct(banner: string): string | undefined {
   return lines.map((l) => l.trim()).find((l) => /\d+\.\d+/.test(l))?.slice(0, 120);
 }
 
+/** A connection, asked again when the network lost the first tries (a lossy link, not a refusal). */
+async function connect(ctx: CheckContext, host: string, port: number): Promise<TcpConnection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectTcp(ctx, host, port, ctx.pace.settings.connectTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof TransportError) || err.kind !== "timeout" || attempt >= ctx.pace.settings.retries + 1) throw err;
+    }
+  }
+}
+
 async function speaksTls(ctx: CheckContext, host: string, port: number): Promise<boolean> {
-  const conn = await connectTcp(ctx, host, port, ctx.pace.settings.connectTimeoutMs);
+  const conn = await connect(ctx, host, port);
   try {
     await conn.startTls({ timeoutMs: ctx.pace.settings.connectTimeoutMs * 2 });
     return true;
@@ -59,7 +70,7 @@ async function speaksTls(ctx: CheckContext, host: string, port: number): Promise
 /** Send one probe on a fresh connection (inside TLS when the port speaks it); the answer, bounded. */
 async function exchange(ctx: CheckContext, host: string, port: number, tls: boolean, probe: ServiceProbe): Promise<Buffer> {
   const { connectTimeoutMs, bannerWaitMs } = ctx.pace.settings;
-  let conn = await connectTcp(ctx, host, port, connectTimeoutMs);
+  let conn = await connect(ctx, host, port);
   try {
     if (tls) conn = (await conn.startTls({ timeoutMs: connectTimeoutMs * 2 })).connection;
     await conn.write(probe.payload);
@@ -158,7 +169,12 @@ export const services: Check = {
       while (next < open.length) {
         const port = open[next++]!;
         ctx.progress(`port ${port.port}`);
-        found.push(await identify(ctx, host, port));
+        found.push(await identify(ctx, host, port).catch((err: unknown) => {
+          if (err instanceof TransportError && !["aborted", "out-of-scope"].includes(err.kind)) {
+            return { port: port.port, name: "unknown", tls: false, ...(port.banner ? { banner: port.banner } : {}) };
+          }
+          throw err;
+        }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(4, open.length) }, worker));
