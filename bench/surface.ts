@@ -3,7 +3,7 @@
 // times, the ratio iotcert / nmap, and whether the open sets agree; then the same for the whole
 // surface (iotcert's surface.* against nmap -sV). Needs root and the lab's packages (.ci/run).
 //
-//   npx tsx bench/surface.ts [--rounds N]
+//   npx tsx bench/surface.ts [--rounds N] [--target vuln|wifi] [--scan-only]
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,8 +14,8 @@ import type { Report } from "../harness/core/report.js";
 const run = promisify(execFile);
 const ROOT = new URL("..", import.meta.url).pathname;
 const TARGETS = [
-  { name: "vulnerable device (bridge)", descriptor: "test/lab/devices/vuln.yaml", address: "198.18.0.10" },
-  { name: "Wi-Fi variant (20±5 ms, 2 % loss)", descriptor: "test/lab/devices/wifi.yaml", address: "198.18.1.10" },
+  { id: "vuln", name: "vulnerable device (bridge)", descriptor: "test/lab/devices/vuln.yaml", address: "198.18.0.10" },
+  { id: "wifi", name: "Wi-Fi variant (20±5 ms, 2 % loss)", descriptor: "test/lab/devices/wifi.yaml", address: "198.18.1.10" },
 ];
 
 async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
@@ -41,16 +41,20 @@ const same = (a: number[], b: number[]) => a.length === b.length && [...a].sort(
 async function main(): Promise<void> {
   const roundsArg = process.argv.indexOf("--rounds");
   const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
+  const targetArg = process.argv.indexOf("--target");
+  const targets = TARGETS.filter((t) => targetArg < 0 || t.id === process.argv[targetArg + 1]);
+  const scanOnly = process.argv.includes("--scan-only");
   await run("bash", ["test/lab/up.sh"], { cwd: ROOT });
   await run("npm", ["run", "build"], { cwd: ROOT });
   const widths = [34, 24, 10, 8, 6, 0];
   const print = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd(widths[i]!)).join("  "));
   print(["target", "what", "iotcert s", "nmap s", "ratio", "open sets"]);
-  for (const t of TARGETS) {
-    for (const [what, only, nmapExtra] of [
+  for (const t of targets) {
+    const kinds = [
       ["full TCP port scan", "surface.tcp-ports", []],
       ["surface + service names", "surface.*", ["-sV"]],
-    ] as const) {
+    ] as const;
+    for (const [what, only, nmapExtra] of scanOnly ? kinds.slice(0, 1) : kinds) {
       for (let r = 0; r < rounds; r++) {
         const ours = await timed(() => iotcert(t.descriptor, only));
         const theirs = await timed(() => nmap(t.address, [...nmapExtra]));

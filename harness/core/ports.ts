@@ -6,10 +6,11 @@ export const ALL_PORTS = "1-65535";
 /** Expand a port set into sorted unique port numbers; throws on anything outside 1..65535. */
 export function parsePortSet(set: PortSet | undefined): number[] {
   const spec = set === undefined || set === "all" ? ALL_PORTS : set;
-  const ports = new Set<number>();
+  // A bitmap rather than a Set: "all" is 65535 ports, and this runs on every descriptor load.
+  const seen = new Uint8Array(65536);
   const add = (p: number) => {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`port ${p} is outside 1-65535`);
-    ports.add(p);
+    seen[p] = 1;
   };
   if (Array.isArray(spec)) {
     spec.forEach(add);
@@ -22,10 +23,12 @@ export function parsePortSet(set: PortSet | undefined): number[] {
       if (hi < lo) throw new RangeError(`range "${part}" runs backwards`);
       add(lo);
       add(hi);
-      for (let p = lo; p <= hi; p++) ports.add(p);
+      seen.fill(1, lo, hi + 1);
     }
   }
-  return [...ports].sort((a, b) => a - b);
+  const ports: number[] = [];
+  for (let p = 1; p <= 65535; p++) if (seen[p]) ports.push(p);
+  return ports;
 }
 
 /** The shortest range form of a set of ports: [22, 80, 81, 82] → "22,80-82". */
