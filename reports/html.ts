@@ -226,15 +226,25 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+function certificates(report: Report): string {
+  const certs = report.surface.certificates;
+  if (!certs) return "";
+  const rows = certs
+    .map((c) => `<tr><td class="num">${num(c.port)}</td><td>${e(c.subject)}</td><td>${e(c.selfSigned ? "self-signed" : c.issuer)}</td><td>${e(c.notAfter.slice(0, 10))}</td><td>${e(`${c.keyType} ${c.keyBits}`)}</td><td>${e(c.subjectAltNames.join(", "))}</td><td><code>${e(c.sha256.slice(0, 16))}…</code></td></tr>`)
+    .join("\n");
+  return `<h3>TLS certificates</h3>${certs.length ? `<table><thead><tr><th class="num">Port</th><th>Subject</th><th>Issuer</th><th>Valid until</th><th>Key</th><th>Names</th><th>SHA-256</th></tr></thead><tbody>${rows}</tbody></table>` : `<p class="muted">No TLS service presented a certificate.</p>`}`;
+}
+
 function surface(report: Report): string {
   const { tcp, udp } = report.surface;
   const tcpRows = tcp
     .map((p) => `<tr><td class="num">${num(p.port)}</td><td>${e(p.service ?? "")}</td><td>${p.tls === undefined ? "" : p.tls ? "yes" : "no"}</td><td>${e(p.product ?? "")}</td><td>${p.banner ? `<pre>${e(p.banner)}</pre>` : ""}</td></tr>`)
     .join("\n");
-  const udpRows = udp.map((p) => `<tr><td class="num">${num(p.port)}</td><td>${e(p.service ?? "")}</td></tr>`).join("\n");
+  const udpRows = udp.map((p) => `<tr><td class="num">${num(p.port)}</td><td>${e(p.service ?? "")}</td><td>${e(p.product ?? "")}</td></tr>`).join("\n");
   return `<section><h2>Attack surface</h2>
 <h3>TCP</h3>${tcp.length ? `<table><thead><tr><th class="num">Port</th><th>Service</th><th>TLS</th><th>Product</th><th>Banner</th></tr></thead><tbody>${tcpRows}</tbody></table>` : `<p class="muted">No open TCP port recorded.</p>`}
-<h3>UDP</h3>${udp.length ? `<table><thead><tr><th class="num">Port</th><th>Service</th></tr></thead><tbody>${udpRows}</tbody></table>` : `<p class="muted">No UDP service recorded.</p>`}
+<h3>UDP</h3>${udp.length ? `<table><thead><tr><th class="num">Port</th><th>Service</th><th>Product</th></tr></thead><tbody>${udpRows}</tbody></table>` : `<p class="muted">No UDP service recorded.</p>`}
+${certificates(report)}
 </section>`;
 }
 

@@ -8,6 +8,7 @@ import { renderHtml } from "../reports/html.js";
 import { renderLabel } from "../reports/label.js";
 import { redactReport } from "../reports/redact.js";
 import { writeReportFiles } from "../reports/write.js";
+import { validateReport } from "../harness/schema/load.js";
 import { HOSTILE, sampleReport } from "./helpers/sample-report.js";
 
 // XML 1.0 forbids these; HTML parsers flag them. Neither output may contain any.
@@ -224,5 +225,22 @@ describe("writing", () => {
     await writeReportFiles(folderInTheWay, sampleReport());
     await expect(writeFileAtomic(folderInTheWay, "data")).rejects.toThrow();
     expect((await readdir(dir)).sort()).toEqual(["keep", "report.json"]);
+  });
+});
+
+describe("TLS certificates in the report", () => {
+  it("shows each certificate in the surface, with device strings escaped, and stays valid", () => {
+    const report = sampleReport();
+    report.surface.certificates = [{
+      port: 443, service: "https", subject: `CN=${HOSTILE.script}`, issuer: `CN=${HOSTILE.script}`, selfSigned: true,
+      notBefore: "2026-01-01T00:00:00.000Z", notAfter: "2027-01-01T00:00:00.000Z", keyType: "ec", keyBits: 256,
+      subjectAltNames: ["IP:192.0.2.10"], sha256: "ab".repeat(32), publicKeySha256: "cd".repeat(32),
+    }];
+    const html = renderHtml(report);
+    expect(html).toContain("TLS certificates");
+    expect(html).toContain("2027-01-01");
+    expect(html).toContain("self-signed");
+    expect(html).not.toContain("<script>alert(1)</script>");
+    expect(validateReport(report)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The report document (report.json); every other output format is a view of it.
 // harness/schema/report.schema.json validates the same shape.
 import type { ProbeCount } from "./evidence.js";
-import type { OpenPort } from "./facts.js";
+import type { CertificateFact, OpenPort } from "./facts.js";
 import type { Finding, Verdict } from "./types.js";
 
 export interface ProvisionResult {
@@ -38,7 +38,12 @@ export interface Report {
   provisions: ProvisionResult[];
   checks: CheckResult[];
   findings: Finding[];
-  surface: { tcp: (OpenPort & { service?: string; tls?: boolean; product?: string })[]; udp: { port: number; service?: string; product?: string }[] };
+  surface: {
+    tcp: (OpenPort & { service?: string; tls?: boolean; product?: string })[];
+    udp: { port: number; service?: string; product?: string }[];
+    /** The certificates TLS services presented, as crypto.tls read them (without the DER). */
+    certificates?: Omit<CertificateFact, "der">[];
+  };
   probes: ProbeCount[];
   redacted: boolean;
 }

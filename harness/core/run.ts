@@ -212,6 +212,7 @@ export async function certify(req: RunRequest): Promise<Report> {
         return { ...p, ...(s ? { service: s.name, tls: s.tls, ...(s.product ? { product: s.product } : {}) } : {}) };
       }),
       udp: (facts.get("udp.services") ?? []).map(({ port, service, product }) => ({ port, service, ...(product ? { product } : {}) })),
+      ...(facts.has("tls.certificates") ? { certificates: facts.get("tls.certificates")!.map(({ der: _der, ...rest }) => rest) } : {}),
     },
     probes: ledger.all(),
     redacted: false,
