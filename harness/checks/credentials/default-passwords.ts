@@ -2,35 +2,13 @@
 // that every unit shares (EN 303 645 provision 5.1-1)?
 import { setTimeout as sleep } from "node:timers/promises";
 import { TransportError } from "../../core/errors.js";
-import type { Service } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
-import { basicAuthHeader, httpGet } from "../../transports/http.js";
-import { telnetLogin } from "../../transports/telnet.js";
-import { candidatesFor, type Candidate, type LoginService } from "./credential-list.js";
+import { candidatesFor, type Candidate } from "./credential-list.js";
+import { loginFor, loginTargets } from "./logins/index.js";
+import type { LoginTarget } from "./logins/login.js";
 
-/** Devices pause after a wrong password before they answer (busybox login waits 3 s). */
-const REPLY_TIMEOUT_MS = 5000;
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
 const RETRY_PAUSE_MS = 1000;
-const PAGE_BYTES = 4096;
-
-interface LoginTarget extends LoginService {
-  port: number;
-  tls: boolean;
-  /** The page that asked for Basic auth (HTTP only). */
-  path?: string;
-}
-
-type Answer =
-  | { verdict: "success" | "rejected"; transcript?: string }
-  /** The service cannot be tested this way; further attempts would tell nothing. */
-  | { verdict: "untestable"; reason: string };
-
-interface Login {
-  /** Undefined when attempts can be judged, else why not. */
-  untestable(): Promise<string | undefined>;
-  attempt(candidate: Candidate): Promise<Answer>;
-}
 
 interface ServiceResult {
   target: LoginTarget;
@@ -43,50 +21,7 @@ interface ServiceResult {
   stopped?: string;
 }
 
-function loginTargets(services: Service[]): LoginTarget[] {
-  return services.flatMap((s): LoginTarget[] => {
-    if (s.name === "telnet") return [{ name: s.name, kind: "telnet", port: s.port, tls: s.tls }];
-    if (s.name !== "http" && s.name !== "https") return [];
-    const basic = s.http?.find((page) => page.authScheme === "basic");
-    return basic ? [{ name: s.name, kind: "http", port: s.port, tls: s.tls, path: basic.path }] : [];
-  });
-}
-
 const label = (t: LoginTarget) => `${t.name} on port ${t.port}`;
-
-function telnetTarget(ctx: CheckContext, host: string, t: LoginTarget): Login {
-  const timing = { connectTimeoutMs: ctx.pace.settings.connectTimeoutMs, replyTimeoutMs: REPLY_TIMEOUT_MS };
-  return {
-    untestable: async () => undefined,
-    attempt: async (candidate) => {
-      const { result, transcript } = await telnetLogin(ctx, host, t.port, candidate, timing);
-      if (result === "no-prompt") return { verdict: "untestable", reason: `it asked for no login name (it said "${transcript.slice(0, 120)}")` };
-      return { verdict: result, transcript };
-    },
-  };
-}
-
-function httpTarget(ctx: CheckContext, host: string, t: LoginTarget): Login {
-  const path = t.path ?? "/";
-  const get = async (headers?: Record<string, string>) => (await httpGet(ctx, {
-    host, port: t.port, tls: t.tls, path, maxBytes: PAGE_BYTES,
-    timeoutMs: ctx.pace.settings.connectTimeoutMs + REPLY_TIMEOUT_MS,
-    ...(headers ? { headers } : {}),
-  })).status;
-  return {
-    // Only a page that refuses us without credentials shows whether a credential made the difference
-    untestable: async () => {
-      const status = await get();
-      return status === 401 ? undefined : `${path} answered ${status} without credentials, not 401`;
-    },
-    attempt: async (candidate) => {
-      const status = await get({ authorization: basicAuthHeader(candidate.username, candidate.password) });
-      if (status >= 200 && status < 400) return { verdict: "success" };
-      if (status === 401 || status === 403) return { verdict: "rejected" };
-      return { verdict: "untestable", reason: `it answered ${status} to a login attempt` };
-    },
-  };
-}
 
 /** Failures that say nothing about the device end the whole check rather than one service. */
 const endsTheCheck = (err: unknown) => !(err instanceof TransportError) || err.kind === "aborted" || err.kind === "out-of-scope";
@@ -106,7 +41,7 @@ async function withRetry<T>(ctx: CheckContext, what: () => Promise<T>): Promise<
 async function tryService(ctx: CheckContext, host: string, target: LoginTarget): Promise<ServiceResult> {
   const candidates = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
   const result: ServiceResult = { target, candidates: candidates.length, tried: 0, uniqueAccepted: [] };
-  const login = target.kind === "telnet" ? telnetTarget(ctx, host, target) : httpTarget(ctx, host, target);
+  const login = loginFor(ctx, host, target);
   try {
     const why = await withRetry(ctx, () => login.untestable());
     if (why) return { ...result, stopped: why };

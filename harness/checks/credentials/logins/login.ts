@@ -1,0 +1,25 @@
+// One login service as the credential check drives it: whether attempts can be judged there, and
+// one attempt with one candidate. Each service has its own file beside this one.
+import type { Candidate, LoginService } from "../credential-list.js";
+
+export interface LoginTarget extends LoginService {
+  port: number;
+  tls: boolean;
+  /** The page that asked for Basic auth (HTTP only). */
+  path?: string;
+}
+
+export type Answer =
+  | { verdict: "success" | "rejected"; transcript?: string }
+  /** The service cannot be tested this way; further attempts would tell nothing. */
+  | { verdict: "untestable"; reason: string };
+
+export interface Login {
+  /** Undefined when attempts can be judged, else why not. */
+  untestable(): Promise<string | undefined>;
+  /** A transport failure throws a TransportError: it is never a wrong password. */
+  attempt(candidate: Candidate): Promise<Answer>;
+}
+
+/** Devices pause after a wrong password before they answer (busybox login waits 3 s). */
+export const REPLY_TIMEOUT_MS = 5000;
