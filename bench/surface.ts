@@ -45,6 +45,12 @@ async function main(): Promise<void> {
   const targets = TARGETS.filter((t) => targetArg < 0 || t.id === process.argv[targetArg + 1]);
   const scanOnly = process.argv.includes("--scan-only");
   await run("bash", ["test/lab/up.sh"], { cwd: ROOT });
+  // Lab addresses must lead into the lab: with it down they would follow the default route out
+  // of this machine, and a benchmark sends tens of thousands of packets.
+  for (const t of targets) {
+    const { stdout } = await run("ip", ["route", "get", t.address]);
+    if (!/ dev iotc-/.test(stdout)) throw new Error(`${t.address} does not lead into the lab (${stdout.trim()}); not scanning`);
+  }
   await run("npm", ["run", "build"], { cwd: ROOT });
   const widths = [34, 24, 10, 8, 6, 0];
   const print = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd(widths[i]!)).join("  "));
