@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -351,5 +353,14 @@ describe("validateReport", () => {
       'report.json: extra: unknown key "extra" (expected one of: schema, harness, device, profile, pace, startedAt, finishedAt, complete, incompleteReason, label, provisions, checks, findings, surface, probes, redacted)',
       'report.json: checks[0].verdict: "passed" is not allowed (expected one of: pass, fail, inconclusive, not-applicable, error); did you mean "pass"?',
     ]);
+  });
+});
+
+describe("the schemas themselves", () => {
+  // The loader skips this check at start-up for speed, so it is made here.
+  it.each(["device", "profile", "report", "mud"])("%s.schema.json is a valid JSON Schema 2020-12", (name) => {
+    const schema = JSON.parse(readFileSync(`harness/schema/${name}.schema.json`, "utf8")) as object;
+    const ajv = new Ajv2020({ strict: false });
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
   });
 });
