@@ -145,7 +145,7 @@ describe("credentials.default-passwords", () => {
   it("passes when no telnet or HTTP login is exposed, and is inconclusive without a service scan", async () => {
     const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1" } };
     const open = makeContext({ device, facts: { "tcp.services": [{ port: 443, name: "https", tls: true, http: [{ path: "/", status: 200 }] }] } });
-    expect(await defaultPasswords.run(open)).toEqual({ verdict: "pass", summary: "no telnet or HTTP login exposed" });
+    expect(await defaultPasswords.run(open)).toEqual({ verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, MQTT or SNMP login exposed" });
     expect((await defaultPasswords.run(makeContext({ device }))).verdict).toBe("inconclusive");
     expect(open.ledger.all()).toEqual([]);
   });
@@ -188,7 +188,11 @@ describe("credentials.default-passwords", () => {
     const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "192.0.2.10" } };
     expect(defaultPasswords.plan(device, Pace.named("gentle"))).toEqual([
       { address: "192.0.2.10", port: "each telnet login found", protocol: "telnet", count: "up to 10 per service" },
+      { address: "192.0.2.10", port: "each SSH login found", protocol: "ssh", count: "up to 10 per service", note: "one connection first to learn the offered methods" },
+      { address: "192.0.2.10", port: "each FTP login found", protocol: "ftp", count: "up to 10 per service", note: "anonymous first" },
       { address: "192.0.2.10", port: "each HTTP Basic-auth login found", protocol: "http", count: "up to 10 per service", note: "one GET without credentials first" },
+      { address: "192.0.2.10", port: "each MQTT broker found", protocol: "mqtt", count: "up to 10 per service", note: "a CONNECT without credentials first" },
+      { address: "192.0.2.10", port: "each SNMP agent found", protocol: "snmp", count: "up to 10 communities" },
     ]);
   });
 });

@@ -4,7 +4,7 @@ import { loadDataText } from "../../core/data.js";
 import type { RunOptions } from "../../core/types.js";
 import type { Descriptor } from "../../schema/types.js";
 
-export type CredentialSource = "declared" | "user" | "mirai" | "iot-defaults";
+export type CredentialSource = "declared" | "user" | "mirai" | "iot-defaults" | "snmp-communities" | "anonymous";
 
 export interface Candidate {
   username: string;
@@ -17,10 +17,10 @@ export interface Candidate {
 /** A login service as the credential lists see it: `kind` groups https with http. */
 export interface LoginService {
   name: string;
-  kind: "telnet" | "http";
+  kind: "telnet" | "http" | "mqtt" | "snmp" | "ssh" | "ftp";
 }
 
-type BuiltIn = "mirai" | "iot-defaults";
+type BuiltIn = "mirai" | "iot-defaults" | "snmp-communities";
 type Pair = { username: string; password: string };
 
 /** Rows of a CSV text (RFC 4180 quoting), header included. */
@@ -74,12 +74,15 @@ function builtIn(list: BuiltIn): Pair[] {
  * must be checked whatever the pace. The rest — the user's extras, then Mirai's list before the
  * IoT defaults on telnet (Mirai is a telnet botnet) and after them elsewhere — is cut at `limit`.
  */
+const NAMED_LOGINS: ReadonlySet<LoginService["kind"]> = new Set(["telnet", "ssh", "ftp"]);
+
 export function candidatesFor(device: Descriptor, options: RunOptions, service: LoginService, limit: number): Candidate[] {
   const seen = new Set<string>();
-  // A telnet login prompt cannot take an empty user name; password-only pairs are for HTTP
+  // Telnet, SSH and FTP logins cannot take an empty user name: password-only pairs are for HTTP
+  // (and SNMP communities, which are only a "password")
   const fresh = (c: Pair) => {
     const key = `${c.username}\u0000${c.password}`;
-    if (seen.has(key) || (service.kind === "telnet" && !c.username)) return false;
+    if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username)) return false;
     seen.add(key);
     return true;
   };
@@ -89,7 +92,8 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
     .filter(fresh)
     .map((c) => ({ username: c.username, password: c.password, source: "declared", unique: c.unique === true }));
 
-  const lists: BuiltIn[] = service.kind === "telnet" ? ["mirai", "iot-defaults"] : ["iot-defaults", "mirai"];
+  // SNMP has no user names: its communities are a list of their own
+  const lists: BuiltIn[] = service.kind === "telnet" ? ["mirai", "iot-defaults"] : service.kind === "snmp" ? ["snmp-communities"] : ["iot-defaults", "mirai"];
   const pools: { source: CredentialSource; pairs: Pair[] }[] = [
     { source: "user", pairs: options.extraCredentials ?? [] },
     ...lists.map((list) => ({ source: list, pairs: builtIn(list) })),

@@ -1,10 +1,11 @@
-// credentials.default-passwords: does a telnet or HTTP Basic login of the device take a password
-// that every unit shares (EN 303 645 provision 5.1-1)?
+// credentials.default-passwords: does a login of the device (telnet, SSH, FTP, HTTP Basic, MQTT,
+// SNMP) take a password that every unit shares (EN 303 645 provision 5.1-1)?
 import { setTimeout as sleep } from "node:timers/promises";
 import { TransportError } from "../../core/errors.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
-import { loginFor, loginTargets } from "./logins/index.js";
+import { loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
+import { WRITE_ACCESS } from "./logins/snmp.js";
 import type { LoginTarget } from "./logins/login.js";
 
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
@@ -19,6 +20,8 @@ interface ServiceResult {
   uniqueAccepted: Candidate[];
   /** Why the attempts stopped before the list ended without a success. */
   stopped?: string;
+  /** Why the service takes no password at all (nothing to try, nothing to find). */
+  noPasswordLogin?: string;
 }
 
 const label = (t: LoginTarget) => `${t.name} on port ${t.port}`;
@@ -44,7 +47,16 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
   const login = loginFor(ctx, host, target);
   try {
     const why = await withRetry(ctx, () => login.untestable());
+    if (typeof why === "object") return { ...result, noPasswordLogin: why.noPasswordLogin };
     if (why) return { ...result, stopped: why };
+    if (login.anonymous) {
+      const open = await withRetry(ctx, login.anonymous);
+      if (open.verdict === "untestable") return { ...result, stopped: open.reason };
+      if (open.verdict === "success") {
+        const candidate: Candidate = { username: "", password: "", source: "anonymous", unique: false };
+        return { ...result, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
+      }
+    }
     for (const candidate of candidates) {
       ctx.progress(`${label(target)}: pair ${result.tried + 1} of ${candidates.length}`);
       ctx.log.debug({ service: target.name, port: target.port, username: candidate.username, password: candidate.password, source: candidate.source }, "login attempt");
@@ -71,7 +83,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
 
 function findingsOf(r: ServiceResult): FindingInput[] {
   const { name: service, port } = r.target;
-  const target = { transport: "tcp" as const, port, service };
+  const target = { transport: r.target.kind === "snmp" ? ("udp" as const) : ("tcp" as const), port, service };
   const findings: FindingInput[] = r.uniqueAccepted.map((c) => ({
     severity: "info",
     title: `${label(r.target)} accepts the declared per-unit credential for "${c.username}"`,
@@ -81,9 +93,13 @@ function findingsOf(r: ServiceResult): FindingInput[] {
   }));
   if (r.accepted) {
     const { candidate: c, attemptsBefore, transcript } = r.accepted;
+    // A community that only reads gives away the device's configuration; one that writes, the device
+    const readOnly = r.target.kind === "snmp" && !transcript?.includes(WRITE_ACCESS);
     findings.push({
-      severity: "critical",
-      title: `${label(r.target)} accepts a default password for "${c.username}"`,
+      severity: readOnly ? "high" : "critical",
+      title: c.source === "anonymous" ? `${label(r.target)} accepts anonymous logins`
+        : r.target.kind === "snmp" ? `${label(r.target)} accepts the default community "${c.password}"`
+        : `${label(r.target)} accepts a default password for "${c.username}"`,
       target,
       evidence: {
         service, port, username: c.username, password: c.password, source: c.source,
@@ -101,6 +117,7 @@ function outcomeOf(results: ServiceResult[]): Outcome {
       service: r.target.name, port: r.target.port, tried: r.tried, of: r.candidates,
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
+      ...(r.noPasswordLogin ? { noPasswordLogin: r.noPasswordLogin } : {}),
     })),
   };
   const accepted = results.filter((r) => r.accepted);
@@ -113,7 +130,7 @@ function outcomeOf(results: ServiceResult[]): Outcome {
     const why = cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`).join("; ");
     return { verdict: "inconclusive", summary: why, findings, evidence };
   }
-  const tried = results.map((r) => `${r.tried} pairs tried on ${label(r.target)}`).join(", ");
+  const tried = results.map((r) => (r.noPasswordLogin ? `${label(r.target)}: ${r.noPasswordLogin}` : `${r.tried} pairs tried on ${label(r.target)}`)).join(", ");
   return { verdict: "pass", summary: `no default password accepted: ${tried}`, findings, evidence };
 }
 
@@ -121,14 +138,18 @@ export const defaultPasswords: Check = {
   id: "credentials.default-passwords",
   title: "No universal default passwords",
   description:
-    "Tries well-known default credentials on every telnet login and HTTP Basic-auth page the service scan found, " +
-    "and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
+    "Tries well-known default credentials on every login the service scans found — telnet, SSH (password and " +
+    "keyboard-interactive), FTP, HTTP Basic, MQTT and SNMP — and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
     "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
     "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
-    "as a wrong password: the check is then inconclusive, with how many pairs were really tried.",
+    "as a wrong password: the check is then inconclusive, with how many pairs were really tried. " +
+    "FTP and MQTT are first asked without credentials (accepted: open to anyone); SSH that takes public keys only " +
+    "has no password to guess. An SNMP agent gets " +
+    "community strings (a GET of sysDescr.0; silence counts as a wrong community only while the agent is known to " +
+    "answer); write access is tested only in state-changing runs, by a SET of sysContact.0 to the value it has.",
   effect: "intrusive",
   needs: ["ip"],
-  consumes: ["tcp.services"],
+  consumes: ["tcp.services", "udp.services"],
   timeoutMs: 30 * 60_000,
 
   plan(device, pace) {
@@ -138,7 +159,11 @@ export const defaultPasswords: Check = {
     const count = `up to ${pace.settings.attemptsPerService} per service${declared ? ` plus ${declared} declared` : ""}`;
     return [
       { address, port: "each telnet login found", protocol: "telnet", count },
+      { address, port: "each SSH login found", protocol: "ssh", count, note: "one connection first to learn the offered methods" },
+      { address, port: "each FTP login found", protocol: "ftp", count, note: "anonymous first" },
       { address, port: "each HTTP Basic-auth login found", protocol: "http", count, note: "one GET without credentials first" },
+      { address, port: "each MQTT broker found", protocol: "mqtt", count, note: "a CONNECT without credentials first" },
+      { address, port: "each SNMP agent found", protocol: "snmp", count: `up to ${pace.settings.attemptsPerService} communities` },
     ];
   },
 
@@ -146,8 +171,8 @@ export const defaultPasswords: Check = {
     const services = ctx.facts.get("tcp.services");
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
-    const targets = loginTargets(services);
-    if (!targets.length) return { verdict: "pass", summary: "no telnet or HTTP login exposed" };
+    const targets = [...loginTargets(services), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
+    if (!targets.length) return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, MQTT or SNMP login exposed" };
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
     return outcomeOf(results);

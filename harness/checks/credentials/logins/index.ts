@@ -1,21 +1,33 @@
 // Which identified services have a login the credential check can try, and how to drive each.
 // A new login service is a file beside this one and a line in each of the two tables below.
-import type { Service } from "../../../core/facts.js";
+import type { Service, UdpService } from "../../../core/facts.js";
 import type { CheckContext } from "../../../core/types.js";
 import { httpBasicLoginOf } from "./http-basic.js";
 import type { Login, LoginTarget } from "./login.js";
+import { mqttLoginOf } from "./mqtt.js";
+import { snmpLoginOf } from "./snmp.js";
 import { telnetLoginOf } from "./telnet.js";
+import { sshLoginOf } from "./ssh.js";
+import { ftpLoginOf } from "./ftp.js";
 
 /** The login targets one identified service offers (none for most). */
 const TARGETS: Record<string, (s: Service) => LoginTarget[]> = {
   telnet: (s) => [{ name: s.name, kind: "telnet", port: s.port, tls: s.tls }],
+  ssh: (s) => [{ name: s.name, kind: "ssh", port: s.port, tls: false }],
+  ftp: (s) => [{ name: s.name, kind: "ftp", port: s.port, tls: s.tls }],
   http: basicAuthTargets,
   https: basicAuthTargets,
+  mqtt: (s) => [{ name: s.name, kind: "mqtt", port: s.port, tls: s.tls }],
+  mqtts: (s) => [{ name: s.name, kind: "mqtt", port: s.port, tls: true }],
 };
 
 const DRIVERS: Record<LoginTarget["kind"], (ctx: CheckContext, host: string, t: LoginTarget) => Login> = {
   telnet: telnetLoginOf,
+  ssh: sshLoginOf,
+  ftp: ftpLoginOf,
   http: httpBasicLoginOf,
+  mqtt: mqttLoginOf,
+  snmp: snmpLoginOf,
 };
 
 function basicAuthTargets(s: Service): LoginTarget[] {
@@ -25,6 +37,11 @@ function basicAuthTargets(s: Service): LoginTarget[] {
 
 export function loginTargets(services: Service[]): LoginTarget[] {
   return services.flatMap((s) => TARGETS[s.name]?.(s) ?? []);
+}
+
+/** The login targets among the UDP services that answered the scan (SNMP communities). */
+export function udpLoginTargets(services: UdpService[]): LoginTarget[] {
+  return services.filter((s) => s.service === "snmp").map((s) => ({ name: "snmp", kind: "snmp", port: s.port, tls: false }));
 }
 
 export function loginFor(ctx: CheckContext, host: string, target: LoginTarget): Login {

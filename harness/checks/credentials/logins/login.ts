@@ -14,9 +14,16 @@ export type Answer =
   /** The service cannot be tested this way; further attempts would tell nothing. */
   | { verdict: "untestable"; reason: string };
 
+/** The service takes no password at all (SSH with public keys only): no default password to find. */
+export interface NoPasswordLogin {
+  noPasswordLogin: string;
+}
+
 export interface Login {
   /** Undefined when attempts can be judged, else why not. */
-  untestable(): Promise<string | undefined>;
+  untestable(): Promise<string | NoPasswordLogin | undefined>;
+  /** Services with an anonymous login (MQTT, FTP): asked before any pair; success ends the service. */
+  anonymous?(): Promise<Answer>;
   /** A transport failure throws a TransportError: it is never a wrong password. */
   attempt(candidate: Candidate): Promise<Answer>;
 }

@@ -1,0 +1,159 @@
+// SSH: which user-authentication methods a server offers, and one login attempt — ssh2's client
+// over a socket that connectTcp opened (so the scope guard, the pace and the probe ledger apply).
+// Nothing is ever run after a login: the connection closes on the server's USERAUTH_SUCCESS.
+import { Duplex } from "node:stream";
+import { Client, type AnyAuthMethod, type AuthenticationType, type NextAuthHandler } from "ssh2";
+import { TransportError, toTransportError } from "../core/errors.js";
+import { connectTcp, type Link, type TcpConnection } from "./tcp.js";
+
+export interface SshTiming {
+  connectTimeoutMs: number;
+  /** For each answer of the server (key exchange, each authentication request). */
+  replyTimeoutMs: number;
+}
+
+/** Round trips one attempt may need: version and key exchange, "none", then up to two methods. */
+const ROUND_TRIPS = 4;
+const CHUNK_BYTES = 64 * 1024;
+
+/** A Duplex over a TcpConnection, for ssh2's `sock` option; bytes stay bounded by the connection. */
+function streamOf(conn: TcpConnection): Duplex {
+  let pumping = false;
+  const stream: Duplex = new Duplex({
+    allowHalfOpen: false,
+    read() {
+      if (pumping) return;
+      pumping = true;
+      void pump();
+    },
+    write(chunk: Buffer, _encoding, done) {
+      conn.write(chunk).then(() => done(), (err: unknown) => done(err as Error));
+    },
+    destroy(err, done) {
+      conn.close();
+      done(err);
+    },
+  });
+  async function pump(): Promise<void> {
+    try {
+      while (!stream.destroyed) {
+        const { data, end } = await conn.read({ maxBytes: CHUNK_BYTES, timeoutMs: 1000 });
+        if (end === "closed") {
+          if (data.length) stream.push(data);
+          stream.push(null);
+          return;
+        }
+        if (data.length && !stream.push(data)) {
+          pumping = false;
+          return;
+        }
+      }
+    } catch (err) {
+      stream.destroy(err as Error);
+    }
+  }
+  return stream;
+}
+
+type Session = { ready: true } | { ready: false; authMethods: string[] };
+
+/**
+ * One SSH connection driven by `authHandler` until the server accepts (ready) or ssh2 gives up
+ * authenticating (client-authentication: every method we tried was refused). Anything else — a
+ * refused, reset, dropped or silent connection, a broken handshake — throws a TransportError.
+ */
+async function session(
+  link: Link, host: string, port: number, username: string, timing: SshTiming,
+  authHandler: (methodsLeft: string[] | null, next: NextAuthHandler) => void,
+): Promise<Session> {
+  const where = `${host}:${port}`;
+  const conn = await connectTcp(link, host, port, timing.connectTimeoutMs);
+  const client = new Client();
+  let offered: string[] = [];
+  const budget = timing.replyTimeoutMs * ROUND_TRIPS;
+  try {
+    return await new Promise<Session>((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        link.signal.removeEventListener("abort", onAbort);
+        outcome();
+      };
+      const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${where}: SSH login not settled within ${budget} ms`))), budget);
+      const onAbort = () => settle(() => reject(new TransportError("aborted", `${where}: aborted`)));
+      if (link.signal.aborted) return onAbort();
+      link.signal.addEventListener("abort", onAbort, { once: true });
+      client.on("ready", () => settle(() => resolve({ ready: true })));
+      client.on("error", (err: Error & { level?: string }) => settle(() => {
+        if (err.level === "client-authentication") return resolve({ ready: false, authMethods: offered });
+        if (err instanceof TransportError) return reject(err);
+        if (err.level === "client-timeout") return reject(new TransportError("timeout", `${where}: ${err.message}`, { cause: err }));
+        if (err.level === "client-socket") return reject(toTransportError(err, where));
+        reject(new TransportError("protocol", `${where}: SSH ${err.level ?? "error"}: ${err.message}`, { cause: err }));
+      }));
+      client.on("close", () => settle(() => reject(new TransportError("closed", `${where} closed the SSH connection before authentication ended`))));
+      client.connect({
+        sock: streamOf(conn),
+        username,
+        readyTimeout: budget,
+        // Host keys are the crypto checks' business; a login attempt only needs the channel
+        hostVerifier: () => true,
+        authHandler: ((methodsLeft: AuthenticationType[] | null, _partial: boolean, next: NextAuthHandler) => {
+          if (methodsLeft) offered = [...methodsLeft];
+          authHandler(methodsLeft, next);
+        }) as never,
+      });
+    });
+  } finally {
+    client.removeAllListeners();
+    client.on("error", () => {});
+    client.end();
+    conn.close();
+  }
+}
+
+const refuse = (next: NextAuthHandler) => (next as unknown as (v: false) => void)(false);
+
+/**
+ * The methods the server offers after refusing the "none" method (RFC 4252 §5.2), or "none" when
+ * it let us in without any credential at all.
+ */
+export async function sshAuthMethods(link: Link, host: string, port: number, username: string, timing: SshTiming): Promise<string[] | "none"> {
+  const s = await session(link, host, port, username, timing, (methodsLeft, next) => {
+    if (methodsLeft === null) return next("none");
+    refuse(next);
+  });
+  return s.ready ? "none" : s.authMethods;
+}
+
+export type SshLoginResult =
+  | { result: "success"; method: "password" | "keyboard-interactive" }
+  | { result: "rejected"; methods: string[] };
+
+/**
+ * One login: password if the server offers it, then keyboard-interactive (every prompt answered
+ * with the password) if it offers that. `methods` is what sshAuthMethods found; the first request
+ * goes straight to a method so the server never sees a "none" request on an attempt.
+ */
+export async function sshLogin(
+  link: Link, host: string, port: number, credential: { username: string; password: string },
+  methods: readonly string[], timing: SshTiming,
+): Promise<SshLoginResult> {
+  const tried = new Set<string>();
+  let accepted: "password" | "keyboard-interactive" | undefined;
+  const plan = (["password", "keyboard-interactive"] as const).filter((m) => methods.includes(m));
+  const s = await session(link, host, port, credential.username, timing, (methodsLeft, next) => {
+    const method = plan.find((m) => !tried.has(m) && (methodsLeft === null || methodsLeft.includes(m)));
+    if (!method) return refuse(next);
+    tried.add(method);
+    accepted = method;
+    const auth: AnyAuthMethod = method === "password"
+      ? { type: "password", username: credential.username, password: credential.password }
+      : {
+          type: "keyboard-interactive", username: credential.username,
+          prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => credential.password)),
+        };
+    next(auth);
+  });
+  if (s.ready) return { result: "success", method: accepted ?? "password" };
+  return { result: "rejected", methods: s.authMethods };
+}

@@ -1,0 +1,238 @@
+// credentials.default-passwords on MQTT (in-process aedes brokers, MQTT 3.1.1) and SNMP
+// communities (net-snmp's in-process Agent), plus a raw TCP server answering CONNECT with garbage.
+import { createSocket } from "node:dgram";
+import { createRequire } from "node:module";
+import { createServer, type Server } from "node:net";
+import { Aedes, type AuthenticateError } from "aedes";
+import { afterEach, describe, expect, it } from "vitest";
+import { defaultPasswords } from "../harness/checks/credentials/default-passwords.js";
+import { mqttLoginOf } from "../harness/checks/credentials/logins/mqtt.js";
+import { snmpLoginOf } from "../harness/checks/credentials/logins/snmp.js";
+import type { Service, UdpService } from "../harness/core/facts.js";
+import { Pace } from "../harness/core/pace.js";
+import type { Descriptor } from "../harness/schema/types.js";
+import { connectPacket, parseConnack } from "../harness/transports/mqtt.js";
+import { parseResponse, requestPacket, SYS_DESCR } from "../harness/transports/snmp.js";
+import { makeContext } from "./helpers/context.js";
+
+// net-snmp ships no types
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const snmp = createRequire(import.meta.url)("net-snmp") as any;
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const undo of cleanup.splice(0)) await undo();
+});
+
+const device = (extra: Partial<Descriptor> = {}): Descriptor => ({
+  id: "t", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1" }, ...extra,
+});
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : 0;
+}
+
+/** An aedes broker on loopback; `authenticate` absent = anonymous allowed. */
+async function broker(authenticate?: Parameters<typeof Aedes.createBroker>[0] extends infer O ? O extends { authenticate?: infer A } ? A : never : never): Promise<number> {
+  const aedes = await Aedes.createBroker(authenticate ? { authenticate } : {});
+  const server = createServer((socket) => aedes.handle(socket));
+  const port = await listen(server);
+  cleanup.push(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
+  return port;
+}
+
+const refuse = (code: 4 | 5) => Object.assign(new Error(code === 4 ? "bad user name or password" : "not authorized"), { returnCode: code }) as AuthenticateError;
+
+/** admin/admin only; no user name = 5 (not authorized), a wrong pair = 4 (bad credentials). */
+const adminOnly = async () => {
+  const seen: (string | undefined)[] = [];
+  const port = await broker((_client, username, password, done) => {
+    seen.push(username);
+    if (username === undefined) return done(refuse(5), false);
+    if (username === "admin" && password?.toString() === "admin") return done(null, true);
+    done(refuse(4), false);
+  });
+  return { port, seen };
+};
+
+const mqttFacts = (port: number, name = "mqtt"): Service[] => [{ port, name, tls: false }];
+
+describe("MQTT logins", () => {
+  it("builds CONNECT packets for 3.1.1 and 5 and parses CONNACKs strictly", () => {
+    const v4 = connectPacket({ version: 4, username: "a", password: "b" }, "c");
+    expect(v4.toString("hex")).toBe("101300044d51545404c2001e000163000161000162");
+    const v5 = connectPacket({ version: 5 }, "c");
+    expect(v5.toString("hex")).toBe("100e00044d5154540502001e00000163");
+    expect(parseConnack(Buffer.from([0x20, 2, 0, 5]), 4)).toMatchObject({ code: 5, version: 4 });
+    expect(parseConnack(Buffer.from([0x20, 3, 0, 0x86, 0]), 5)).toMatchObject({ code: 0x86, version: 5 });
+    expect(() => parseConnack(Buffer.from([0x30, 2, 0, 0]), 4)).toThrow(/not a CONNACK/);
+    expect(() => parseConnack(Buffer.from([0x20, 3, 0, 0, 0]), 4)).toThrow(/not a CONNACK/);
+  });
+
+  it("reports a broker that takes an anonymous CONNECT, and tries no pairs", async () => {
+    const port = await broker();
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": mqttFacts(port) } });
+    const outcome = await defaultPasswords.run(ctx);
+    expect(outcome.verdict).toBe("fail");
+    const finding = outcome.findings!.find((f) => f.severity === "critical")!;
+    expect(finding.title).toMatch(/accepts anonymous logins/);
+    expect(finding.evidence).toMatchObject({ username: "", source: "anonymous", attemptsBeforeSuccess: 0 });
+    expect(finding.target).toMatchObject({ transport: "tcp", port, service: "mqtt" });
+    // One connection: the anonymous CONNECT, recorded in the probe ledger
+    expect(ctx.ledger.all()).toMatchObject([{ check: defaultPasswords.id, address: "127.0.0.1", protocol: "tcp", count: 1 }]);
+  });
+
+  it("then tries pairs when anonymous is refused (5), counts 4 as a wrong password, and finds admin/admin", async () => {
+    const { port, seen } = await adminOnly();
+    const ctx = makeContext({
+      device: device({ declared: { credentials: [{ username: "admin", password: "not-it", service: "mqtt" }] } }),
+      checkId: defaultPasswords.id,
+      facts: { "tcp.services": mqttFacts(port) },
+    });
+    const outcome = await defaultPasswords.run(ctx);
+    expect(outcome.verdict).toBe("fail");
+    expect(seen).toEqual([undefined, "admin", "admin"]);
+    const finding = outcome.findings!.find((f) => f.severity === "critical")!;
+    expect(finding.title).toMatch(/accepts a default password for "admin"/);
+    expect(finding.evidence).toMatchObject({ username: "admin", password: "admin", source: "iot-defaults", attemptsBeforeSuccess: 1 });
+    expect(String(finding.evidence!.transcript)).toMatch(/CONNACK code 0x00/);
+  });
+
+  it("judges single attempts by CONNACK code", async () => {
+    const { port } = await adminOnly();
+    const ctx = makeContext({ device: device() });
+    const login = mqttLoginOf(ctx, "127.0.0.1", { name: "mqtt", kind: "mqtt", port, tls: false });
+    expect((await login.anonymous!()).verdict).toBe("rejected");
+    expect(await login.attempt({ username: "root", password: "x", source: "user", unique: false })).toMatchObject({ verdict: "rejected", transcript: expect.stringMatching(/0x04 \(bad-credentials\)/) });
+    expect((await login.attempt({ username: "admin", password: "admin", source: "user", unique: false })).verdict).toBe("success");
+  });
+
+  it("is inconclusive, neither crashed nor hung, when the 'broker' answers CONNECT with garbage", async () => {
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end(Buffer.from([0x20, 0x03, 0xff, 0x00, 0x41])));
+    });
+    const port = await listen(server);
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": mqttFacts(port) } });
+    const started = performance.now();
+    const outcome = await defaultPasswords.run(ctx);
+    expect(outcome.verdict).toBe("inconclusive");
+    expect(outcome.summary).toMatch(/protocol: .*not a CONNACK/);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it("asks again in MQTT 5 when a broker refuses 3.1.1 (code 1), and reads 5's reason codes", async () => {
+    // A hand-built MQTT-5-only responder: aedes speaks 3.1.1 only (the lab's mosquitto covers 5)
+    const levels: number[] = [];
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", (connect: Buffer) => {
+        const level = connect[8]!;
+        levels.push(level);
+        const hasUser = (connect[9]! & 0x80) !== 0;
+        const ok = hasUser && connect.includes(Buffer.from("admin\u0000\u0005admin"));
+        socket.end(Buffer.from(level !== 5 ? [0x20, 2, 0, 1] : [0x20, 3, 0, !hasUser ? 0x87 : ok ? 0 : 0x86, 0]));
+      });
+    });
+    const port = await listen(server);
+    const ctx = makeContext({ device: device() });
+    const login = mqttLoginOf(ctx, "127.0.0.1", { name: "mqtt", kind: "mqtt", port, tls: false });
+    expect(await login.anonymous!()).toMatchObject({ verdict: "rejected", transcript: expect.stringMatching(/MQTT 5 CONNACK code 0x87/) });
+    expect(await login.attempt({ username: "admin", password: "x", source: "user", unique: false })).toMatchObject({ verdict: "rejected", transcript: expect.stringMatching(/0x86/) });
+    expect((await login.attempt({ username: "admin", password: "admin", source: "user", unique: false })).verdict).toBe("success");
+    expect(levels).toEqual([4, 5, 5, 5]);
+  });
+
+  it("is inconclusive when the broker refuses for a reason other than credentials (3 = server unavailable)", async () => {
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end(Buffer.from([0x20, 0x02, 0x00, 0x03])));
+    });
+    const port = await listen(server);
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": mqttFacts(port) } });
+    const outcome = await defaultPasswords.run(ctx);
+    expect(outcome.verdict).toBe("inconclusive");
+    expect(outcome.summary).toMatch(/says nothing about the credentials/);
+  });
+});
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** net-snmp's agent: "public" reads, "private" reads and writes; sysDescr and sysContact. */
+async function agent(): Promise<{ port: number; contact: () => string }> {
+  const port = await freeUdpPort();
+  const a = snmp.createAgent({ port, address: "127.0.0.1", accessControlModelType: snmp.AccessControlModelType.Simple }, () => {});
+  const authorizer = a.getAuthorizer();
+  authorizer.addCommunity("public");
+  authorizer.addCommunity("private");
+  const acm = authorizer.getAccessControlModel();
+  acm.setCommunityAccess("public", snmp.AccessLevel.ReadOnly);
+  acm.setCommunityAccess("private", snmp.AccessLevel.ReadWrite);
+  const mib = a.getMib();
+  for (const [name, oid, access] of [["sysDescr", "1.3.6.1.2.1.1.1", "read-only"], ["sysContact", "1.3.6.1.2.1.1.4", "read-write"]] as const) {
+    mib.registerProvider({ name, type: snmp.MibProviderType.Scalar, oid, scalarType: snmp.ObjectType.OctetString, maxAccess: snmp.MaxAccess[access] });
+  }
+  mib.setScalarValue("sysDescr", "Test agent 1.0");
+  mib.setScalarValue("sysContact", "ops@example.test");
+  cleanup.push(() => a.close());
+  return { port, contact: () => String(mib.getScalarValue("sysContact")) };
+}
+
+const snmpFacts = (port: number): UdpService[] => [{ port, service: "snmp", requestBytes: 43, responseBytes: 60 }];
+const community = (password: string) => ({ username: "", password, source: "user" as const, unique: false });
+
+describe("SNMP communities", () => {
+  it("encodes a GetRequest byte for byte like the service scan's probe", () => {
+    const probe = "302902010104067075626c6963a01c0204696f7463020100020100300e300c06082b060102010101000500";
+    expect(requestPacket(1, "public", "get", 0x696f7463, SYS_DESCR).toString("hex")).toBe(probe);
+    expect(parseResponse(Buffer.from(probe, "hex"))).toBeUndefined(); // a request is not a response
+    expect(parseResponse(Buffer.from("30ff0201", "hex"))).toBeUndefined();
+  });
+
+  it("finds \"public\" reading, says write access was not tested, and rates it high", async () => {
+    const { port } = await agent();
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": [], "udp.services": snmpFacts(port) }, pace: Pace.named("fast") });
+    const outcome = await defaultPasswords.run(ctx);
+    expect(outcome.verdict).toBe("fail");
+    const finding = outcome.findings!.find((f) => f.evidence?.password === "public")!;
+    expect(finding).toBeDefined();
+    expect(finding.severity).toBe("high");
+    expect(finding.evidence).toMatchObject({ source: "snmp-communities", attemptsBeforeSuccess: 0 });
+    expect(finding.title).toMatch(/accepts the default community "public"/);
+    expect(finding.target).toMatchObject({ transport: "udp", port, service: "snmp" });
+    expect(String(finding.evidence!.transcript)).toMatch(/sysDescr.0 = "Test agent 1.0"; write access not tested/);
+    expect(ctx.ledger.all()).toMatchObject([{ protocol: "udp", ports: String(port), count: 1 }]);
+  });
+
+  it("counts silence as a wrong community, and with --state-changing tells write from read without changing anything", async () => {
+    const { port, contact } = await agent();
+    const ctx = makeContext({ device: device(), options: { stateChanging: true } });
+    const login = snmpLoginOf(ctx, "127.0.0.1", { name: "snmp", kind: "snmp", port, tls: false });
+    expect(await login.attempt(community("wrong"))).toMatchObject({ verdict: "rejected" });
+    const pub = await login.attempt(community("public"));
+    expect(pub).toMatchObject({ verdict: "success", transcript: expect.stringMatching(/read-only/) });
+    const priv = await login.attempt(community("private"));
+    expect(priv).toMatchObject({ verdict: "success", transcript: expect.stringMatching(/WRITE access/) });
+    expect(contact()).toBe("ops@example.test");
+    // A wrong community after a working one: the agent is asked again with the working one first
+    expect((await login.attempt(community("wrong2"))).verdict).toBe("rejected");
+  });
+
+  it("does not call silence a wrong community once the agent is gone", async () => {
+    const { port } = await agent();
+    const ctx = makeContext({ device: device() });
+    const login = snmpLoginOf(ctx, "127.0.0.1", { name: "snmp", kind: "snmp", port, tls: false });
+    expect((await login.attempt(community("public"))).verdict).toBe("success");
+    await cleanup.pop()!(); // the agent stops
+    await expect(login.attempt(community("other"))).rejects.toMatchObject({ name: "TransportError" });
+  });
+});
