@@ -1,17 +1,18 @@
 // A TCP connect sweep over many ports (connect, time the answer, close), shared among worker
 // threads: Node spends more time per connect than the kernel does, so one thread cannot keep
-// pace with nmap on a full scan. What an open port says first is read afterwards, by the caller.
+// pace with nmap on a full scan. A small sweep runs in this thread, since starting a worker
+// costs more than its connects. What an open port says first is read afterwards, by the caller.
 // The scope is checked here, before any worker starts; the sweep takes the pace's connection
 // slots for itself while it runs and splits that budget and the rate among the workers; every
 // probe is recorded in the ledger as its result comes back.
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { packagePath } from "../core/paths.js";
+import type { ShareLimits, ShareResult } from "./sweep-share.mjs";
 import type { Link } from "./tcp.js";
 
-export type SweepResult =
-  | { port: number; state: "open" | "closed"; rttMs: number }
-  | { port: number; state: "silent" };
+export type SweepResult = ShareResult;
 
 export interface SweepLimits {
   timeoutMs: number;
@@ -31,6 +32,10 @@ export async function sweep(link: Link, host: string, ports: number[], limits: S
   const releases: (() => void)[] = [];
   try {
     for (let i = 0; i < slots; i++) releases.push(await link.pace.acquire(link.signal));
+    if (ports.length < PORTS_PER_WORKER) {
+      await runHere(link, { host, ports, ...limits, concurrency: slots, perSecond: connectionsPerSecond }, onResult);
+      return;
+    }
     const count = Math.max(1, Math.min(MAX_WORKERS, availableParallelism(), Math.ceil(ports.length / PORTS_PER_WORKER)));
     // Interleaved shares, so every worker sees low and high ports alike.
     const shares = Array.from({ length: count }, (_, w) => ports.filter((_, i) => i % count === w));
@@ -42,6 +47,14 @@ export async function sweep(link: Link, host: string, ports: number[], limits: S
   } finally {
     releases.forEach((release) => release());
   }
+}
+
+async function runHere(link: Link, limits: ShareLimits, onResult: (r: SweepResult) => void): Promise<void> {
+  const { sweepShare } = (await import(pathToFileURL(packagePath("harness", "transports", "sweep-share.mjs")).href)) as typeof import("./sweep-share.mjs");
+  await sweepShare(limits, (r) => {
+    link.evidence.probe(limits.host, r.port, "tcp");
+    onResult(r);
+  }, () => link.signal.aborted);
 }
 
 function runWorker(link: Link, host: string, ports: number[], options: SweepLimits & { concurrency: number; perSecond: number }, onResult: (r: SweepResult) => void): Promise<void> {
