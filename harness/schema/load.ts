@@ -2,13 +2,10 @@
 // Schemas beside this file, so a bad file stops a run before any packet is sent, with
 // file:line:col, the field, and what was expected.
 import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { packagePath } from "../core/paths.js";
 import { parsePortSet } from "../core/ports.js";
 import type { Descriptor, Profile } from "./types.js";
+import { validatorFor, type ErrorObject, type SchemaName } from "./validators.js";
 
 export interface Issue {
   file: string;
@@ -197,35 +194,6 @@ function profileProblems(value: unknown): Problem[] {
 
 // ---------------------------------------------------------------------------------------------
 // JSON Schema validation with ajv, errors turned into sentences
-
-type SchemaName = DocumentKind | "report";
-
-const SCHEMA_FILES: Record<SchemaName, string> = {
-  descriptor: "device.schema.json",
-  profile: "profile.schema.json",
-  report: "report.schema.json",
-};
-
-const validators = new Map<SchemaName, ValidateFunction>();
-let ajv: Ajv2020 | undefined;
-
-function validatorFor(name: SchemaName): ValidateFunction {
-  let validate = validators.get(name);
-  if (!validate) {
-    if (!ajv) {
-      // validateSchema off: checking our own schemas against the 2020-12 meta-schema on every
-      // start tripled the compile time; test/schema.test.ts checks them once instead.
-      ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true, validateSchema: false });
-      addFormatsModule.default(ajv);
-      // Annotation the schemas carry for error messages: what a valid value looks like.
-      ajv.addKeyword("x-expected");
-    }
-    const schema: unknown = JSON.parse(readFileSync(packagePath("harness", "schema", SCHEMA_FILES[name]), "utf8"));
-    validate = ajv.compile(schema as object);
-    validators.set(name, validate);
-  }
-  return validate;
-}
 
 function schemaProblems(name: SchemaName, value: unknown): Problem[] {
   const validate = validatorFor(name);
