@@ -91,6 +91,8 @@ describe("MQTT logins", () => {
       device: device({ declared: { credentials: [{ username: "admin", password: "not-it", service: "mqtt" }] } }),
       checkId: defaultPasswords.id,
       facts: { "tcp.services": mqttFacts(port) },
+      // one pair at a time, so the broker's log of CONNECTs is the list's order
+      pace: Pace.named("fast", { loginsAtOnce: 1 }),
     });
     const outcome = await defaultPasswords.run(ctx);
     expect(outcome.verdict).toBe("fail");
@@ -200,7 +202,7 @@ describe("SNMP communities", () => {
 
   it("finds \"public\" reading, says write access was not tested, and rates it high", async () => {
     const { port } = await agent();
-    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": [], "udp.services": snmpFacts(port) }, pace: Pace.named("fast") });
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": [], "udp.services": snmpFacts(port) }, pace: Pace.named("fast", { loginsAtOnce: 1 }) });
     const outcome = await defaultPasswords.run(ctx);
     expect(outcome.verdict).toBe("fail");
     const finding = outcome.findings!.find((f) => f.evidence?.password === "public")!;

@@ -206,7 +206,8 @@ async function ftpServer(opts: FtpOptions = {}) {
 function ftpContext(port: number, extra: { username: string; password: string }[]) {
   return makeContext({
     device: device(port), checkId: defaultPasswords.id, facts: { "tcp.services": [{ port, name: "ftp", tls: false }] },
-    pace: Pace.named("fast", { attemptsPerService: extra.length }), options: { extraCredentials: extra },
+    // one pair at a time, so the server's log of commands is the list's order
+    pace: Pace.named("fast", { attemptsPerService: extra.length, loginsAtOnce: 1 }), options: { extraCredentials: extra },
   });
 }
 

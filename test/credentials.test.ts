@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
@@ -42,7 +44,8 @@ const WRONG = [1, 2, 3, 4, 5].map((n) => ({ username: "root", password: `wrong${
 describe("credentials.default-passwords", () => {
   it("fails the plug: telnet takes Mirai's root/xc3511 and the web page admin/admin", async () => {
     const plug = await started(startPlug);
-    const ctx = makeContext({ device: plug.descriptor, checkId: defaultPasswords.id, facts: { "tcp.services": plugServices(plug) } });
+    // One pair at a time, so the connections counted below are one per pair tried
+    const ctx = makeContext({ device: plug.descriptor, checkId: defaultPasswords.id, facts: { "tcp.services": plugServices(plug) }, pace: Pace.named("fast", { loginsAtOnce: 1 }) });
     const outcome = await defaultPasswords.run(ctx);
 
     expect(outcome.verdict).toBe("fail");
@@ -118,7 +121,7 @@ describe("credentials.default-passwords", () => {
     })();
     const ctx = makeContext({
       device: plug.descriptor, checkId: defaultPasswords.id, ledger,
-      pace: Pace.named("fast", { attemptsPerService: 10 }),
+      pace: Pace.named("fast", { attemptsPerService: 10, loginsAtOnce: 1 }),
       facts: { "tcp.services": plugServices(plug).filter((s) => s.name === "telnet") },
       options: { extraCredentials: WRONG },
     });
@@ -128,6 +131,50 @@ describe("credentials.default-passwords", () => {
     expect(outcome.summary).toMatch(new RegExp(`^telnet on port ${plug.ports.telnet}: only 2 of 10 pairs tried \\(.*refused`));
     expect(outcome.evidence).toEqual({ services: [expect.objectContaining({ tried: 2, of: 10 })] });
     expect(probes).toBe(4);
+  });
+
+  it("tries up to the pace's logins at once on a service, and names the first working pair in list order", async () => {
+    // A web login that takes 100 ms to refuse, like an embedded server holding its 401
+    let now = 0;
+    let most = 0;
+    let answered = 0;
+    const server = createHttpServer((req, res) => {
+      most = Math.max(most, ++now);
+      setTimeout(() => {
+        now--;
+        const given = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
+        if (given) answered++;
+        res.writeHead(given === "admin:hunter2" ? 200 : 401, { "www-authenticate": 'Basic realm="cam"', connection: "close" }).end();
+      }, 100);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    const device: Descriptor = { id: "cam", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1", tcpPorts: String(port) } };
+    const list = Array.from({ length: 40 }, (_, i) => ({ username: "admin", password: i === 30 ? "hunter2" : `wrong${i}` }));
+    const run = async (pace: Pace) => {
+      most = 0;
+      answered = 0;
+      return defaultPasswords.run(makeContext({
+        device, checkId: defaultPasswords.id, pace, options: { extraCredentials: list },
+        facts: { "tcp.services": [{ port, name: "http", tls: false, http: [{ path: "/", status: 401, authScheme: "basic" }] }] },
+      }));
+    };
+
+    const fast = await run(Pace.named("fast", { attemptsPerService: 40 }));
+    expect(fast.verdict).toBe("fail");
+    expect(fast.findings?.[0]?.evidence).toMatchObject({ username: "admin", password: "hunter2", attemptsBeforeSuccess: 30 });
+    expect(most).toBe(16);
+    // Pairs already under way when one worked are finished and counted, none started after
+    const tried = (fast.evidence as { services: { tried: number }[] }).services[0]!.tried;
+    expect(tried).toBe(answered);
+    expect(tried).toBeGreaterThanOrEqual(31);
+    expect(tried).toBeLessThanOrEqual(31 + 15);
+
+    const gentle = await run(Pace.named("gentle", { attemptsPerService: 40, connectionsPerSecond: 1000 }));
+    expect(gentle.verdict).toBe("fail");
+    expect(most).toBe(1);
+    expect((gentle.evidence as { services: { tried: number }[] }).services[0]!.tried).toBe(31);
   });
 
   it("is inconclusive on a refused port, and fails when another service gave in", async () => {

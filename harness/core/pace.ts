@@ -15,6 +15,8 @@ export interface PaceSettings {
   connectionsPerSecond: number;
   /** Login attempts per service before a credential check stops. */
   attemptsPerService: number;
+  /** Login attempts under way at once on one service (hydra's default is 16 tasks). */
+  loginsAtOnce: number;
   connectTimeoutMs: number;
   /** Extra tries for a probe that timed out (never for one that was refused). */
   retries: number;
@@ -31,17 +33,17 @@ export interface PaceSettings {
 export const PACES: Record<PaceName, PaceSettings> = {
   gentle: {
     name: "gentle", checkConcurrency: 1, connections: 8, connectionsPerSecond: 50,
-    attemptsPerService: 10, connectTimeoutMs: 3000, retries: 2, bannerWaitMs: 2000, checkTimeoutMs: 30 * 60_000,
+    attemptsPerService: 10, loginsAtOnce: 1, connectTimeoutMs: 3000, retries: 2, bannerWaitMs: 2000, checkTimeoutMs: 30 * 60_000,
     heartbeatIntervalMs: 10_000, heartbeatBackoffMs: [2000, 4000, 8000],
   },
   normal: {
     name: "normal", checkConcurrency: 2, connections: 64, connectionsPerSecond: 1000,
-    attemptsPerService: 30, connectTimeoutMs: 1500, retries: 1, bannerWaitMs: 1500, checkTimeoutMs: 10 * 60_000,
+    attemptsPerService: 30, loginsAtOnce: 4, connectTimeoutMs: 1500, retries: 1, bannerWaitMs: 1500, checkTimeoutMs: 10 * 60_000,
     heartbeatIntervalMs: 5000, heartbeatBackoffMs: [1000, 2000, 4000],
   },
   fast: {
     name: "fast", checkConcurrency: 4, connections: 256, connectionsPerSecond: 50_000,
-    attemptsPerService: 100, connectTimeoutMs: 1000, retries: 1, bannerWaitMs: 1000, checkTimeoutMs: 5 * 60_000,
+    attemptsPerService: 100, loginsAtOnce: 16, connectTimeoutMs: 1000, retries: 1, bannerWaitMs: 1000, checkTimeoutMs: 5 * 60_000,
     heartbeatIntervalMs: 3000, heartbeatBackoffMs: [500, 1000, 2000],
   },
 };

@@ -41,6 +41,30 @@ async function withRetry<T>(ctx: CheckContext, what: () => Promise<T>): Promise<
   }
 }
 
+/**
+ * Run `attempt` on the candidates in list order, `lanes` at a time, until one says stop. Attempts
+ * already under way then finish (and count: they were really tried). The first transport failure
+ * that is not the device's own answer ends every lane and is thrown.
+ */
+async function inLanes(lanes: number, candidates: Candidate[], attempt: (c: Candidate, index: number) => Promise<"stop" | "go on">): Promise<void> {
+  let next = 0;
+  let stop = false;
+  const lane = async () => {
+    while (!stop && next < candidates.length) {
+      const index = next++;
+      try {
+        if ((await attempt(candidates[index]!, index)) === "stop") stop = true;
+      } catch (err) {
+        stop = true;
+        throw err;
+      }
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, lane));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 async function tryService(ctx: CheckContext, host: string, target: LoginTarget): Promise<ServiceResult> {
   const candidates = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
   const result: ServiceResult = { target, candidates: candidates.length, tried: 0, uniqueAccepted: [] };
@@ -57,23 +81,27 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
         return { ...result, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
       }
     }
-    for (const candidate of candidates) {
-      ctx.progress(`${label(target)}: pair ${result.tried + 1} of ${candidates.length}`);
+    await inLanes(Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity), candidates, async (candidate, index) => {
+      ctx.progress(`${label(target)}: pair ${index + 1} of ${candidates.length}`);
       ctx.log.debug({ service: target.name, port: target.port, username: candidate.username, password: candidate.password, source: candidate.source }, "login attempt");
       const answer = await withRetry(ctx, () => login.attempt(candidate));
-      if (answer.verdict === "untestable") return { ...result, stopped: answer.reason };
+      if (answer.verdict === "untestable") {
+        result.stopped ??= answer.reason;
+        return "stop";
+      }
       result.tried++;
-      if (answer.verdict === "rejected") continue;
+      if (answer.verdict === "rejected") return "go on";
       ctx.log.info({ service: target.name, port: target.port, username: candidate.username, source: candidate.source, unique: candidate.unique }, "credential accepted");
       // A per-unit credential working is how it should be; the shared ones must still be tried
       if (candidate.unique) {
         result.uniqueAccepted.push(candidate);
-        continue;
+        return "go on";
       }
+      // Of pairs accepted at once in parallel lanes, the report names the first in list order
       const transcript = answer.transcript;
-      result.accepted = { candidate, attemptsBefore: result.tried - 1, ...(transcript ? { transcript } : {}) };
-      return result;
-    }
+      if (!result.accepted || index < result.accepted.attemptsBefore) result.accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}) };
+      return "stop";
+    });
   } catch (err) {
     if (endsTheCheck(err)) throw err;
     result.stopped = `${(err as TransportError).kind}: ${(err as TransportError).message}`;

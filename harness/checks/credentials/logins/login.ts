@@ -24,6 +24,8 @@ export interface Login {
   untestable(): Promise<string | NoPasswordLogin | undefined>;
   /** Services with an anonymous login (MQTT, FTP): asked before any pair; success ends the service. */
   anonymous?(): Promise<Answer>;
+  /** At most this many attempts at once, where the service itself limits them (below the pace's). */
+  lanes?: number;
   /** A transport failure throws a TransportError: it is never a wrong password. */
   attempt(candidate: Candidate): Promise<Answer>;
 }

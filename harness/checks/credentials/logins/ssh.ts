@@ -7,6 +7,8 @@ import { REPLY_TIMEOUT_MS, type Login, type LoginTarget } from "./login.js";
 /** The user name of the first "none" request: any name does, the server answers with its methods. */
 const PROBE_USER = "root";
 const GUESSABLE = ["password", "keyboard-interactive"];
+/** Dropbear, the SSH server of most embedded Linux, drops a sixth unauthenticated connection from one address. */
+const SSH_LANES = 4;
 
 /** The reason a key-only service cannot be tested; also how it is recognised by the check. */
 export const KEYS_ONLY = "it accepts public keys only";
@@ -18,6 +20,7 @@ export function sshLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Log
   const timing = { connectTimeoutMs: ctx.pace.settings.connectTimeoutMs, replyTimeoutMs: REPLY_TIMEOUT_MS };
   let methods: string[] = [];
   return {
+    lanes: SSH_LANES,
     // A service that takes only public keys has no default password to find: it is not a service
     // we failed to test but one that cannot have this flaw.
     untestable: async () => {
