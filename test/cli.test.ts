@@ -124,6 +124,22 @@ describe("iotcert run", () => {
       for (const f of ["report.json", "report.html", "label.svg"]) expect(readFileSync(join(out, f), "utf8")).not.toContain("xc3511");
     });
 
+    it("--credentials tries the user's list before the built-in ones, and a malformed line is bad input", async () => {
+      const list = join(tmp, "mine.txt");
+      writeFileSync(list, "# from the plug's manual\nroot:not-this-one\nroot:xc3511\n");
+      const out = join(tmp, "own-list");
+      const r = await iotcert("run", descriptorFile, "--out", out, "--pace", "fast", "--only", "credentials.*", "--credentials", list);
+      expect(r.code).toBe(0);
+      const telnet = readReport(out).findings.find((f) => f.target?.service === "telnet");
+      expect(telnet?.evidence).toMatchObject({ username: "root", password: "xc3511", source: "user", attemptsBeforeSuccess: 1 });
+
+      writeFileSync(list, "root:a\nroot\n");
+      const bad = await iotcert("run", descriptorFile, "--out", join(tmp, "bad-list"), "--credentials", list);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toContain(`${list}:2: expected user:password`);
+      expect(existsSync(join(tmp, "bad-list"))).toBe(false);
+    });
+
     it("--require low exits 1 on the plug, whose label is none", async () => {
       const out = join(tmp, "required");
       const r = await iotcert("run", descriptorFile, "--out", out, "--pace", "fast", "--require", "low");

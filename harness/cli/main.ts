@@ -29,6 +29,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--allow-fragile", "also send payloads to fragile ports (raw print and the like)")
     .option("--state-changing", "let checks that may change the device run (the profile must name them)")
     .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option("--credentials <file>", "your own user:password list, one a line, tried after the declared credentials")
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));

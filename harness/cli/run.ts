@@ -7,6 +7,7 @@ import { builtinRegistry } from "../checks/index.js";
 import { meetsLevel, NO_LABEL } from "../grading/grade.js";
 import { loadDescriptor } from "../schema/load.js";
 import { certifyToFolder } from "./certify-to-folder.js";
+import { readCredentialsFile } from "./credentials-file.js";
 import { printDryRun } from "./dry-run.js";
 import { abortOnInterrupt } from "./interrupt.js";
 import { BadInput, type Io } from "./io.js";
@@ -27,6 +28,7 @@ export interface RunFlags {
   stateChanging?: boolean;
   mudTrust?: string[];
   mudCapture?: string;
+  credentials?: string;
 }
 
 /** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
@@ -71,6 +73,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         stateChanging: !!flags.stateChanging,
         ...(flags.mudTrust?.length ? { mudTrustAnchors: await readTrustAnchors(flags.mudTrust) } : {}),
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
+        ...(flags.credentials ? { extraCredentials: await readCredentialsFile(flags.credentials) } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,
