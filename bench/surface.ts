@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Report } from "../harness/core/report.js";
+import { labAddresses, ROOT } from "./lab-guard.js";
 
 const run = promisify(execFile);
-const ROOT = new URL("..", import.meta.url).pathname;
 const TARGETS = [
   { id: "vuln", name: "vulnerable device (bridge)", descriptor: "test/lab/devices/vuln.yaml", address: "198.18.0.10" },
   { id: "wifi", name: "Wi-Fi variant (20±5 ms, 2 % loss)", descriptor: "test/lab/devices/wifi.yaml", address: "198.18.1.10" },
@@ -44,13 +44,7 @@ async function main(): Promise<void> {
   const targetArg = process.argv.indexOf("--target");
   const targets = TARGETS.filter((t) => targetArg < 0 || t.id === process.argv[targetArg + 1]);
   const scanOnly = process.argv.includes("--scan-only");
-  await run("bash", ["test/lab/up.sh"], { cwd: ROOT });
-  // Lab addresses must lead into the lab: with it down they would follow the default route out
-  // of this machine, and a benchmark sends tens of thousands of packets.
-  for (const t of targets) {
-    const { stdout } = await run("ip", ["route", "get", t.address]);
-    if (!/ dev iotc-/.test(stdout)) throw new Error(`${t.address} does not lead into the lab (${stdout.trim()}); not scanning`);
-  }
+  await labAddresses(targets.map((t) => t.address));
   await run("npm", ["run", "build"], { cwd: ROOT });
   const widths = [34, 24, 10, 8, 6, 0];
   const print = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd(widths[i]!)).join("  "));

@@ -133,48 +133,93 @@ describe("credentials.default-passwords", () => {
     expect(probes).toBe(4);
   });
 
-  it("tries up to the pace's logins at once on a service, and names the first working pair in list order", async () => {
+  it("tries up to the pace's logins at once on a service, and cuts the rest short once a pair works", async () => {
     // A web login that takes 100 ms to refuse, like an embedded server holding its 401
     let now = 0;
     let most = 0;
-    let answered = 0;
+    let received = 0;
     const server = createHttpServer((req, res) => {
       most = Math.max(most, ++now);
+      const given = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
+      if (given) received++;
+      const ok = given === "admin:hunter2";
       setTimeout(() => {
         now--;
-        const given = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
-        if (given) answered++;
-        res.writeHead(given === "admin:hunter2" ? 200 : 401, { "www-authenticate": 'Basic realm="cam"', connection: "close" }).end();
-      }, 100);
+        res.writeHead(ok ? 200 : 401, { "www-authenticate": 'Basic realm="cam"', connection: "close" }).end();
+      }, ok ? 0 : 100);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
     const port = (server.address() as AddressInfo).port;
     const device: Descriptor = { id: "cam", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1", tcpPorts: String(port) } };
     const list = Array.from({ length: 40 }, (_, i) => ({ username: "admin", password: i === 30 ? "hunter2" : `wrong${i}` }));
+    type Evidence = { services: { tried: number; abandoned?: number }[] };
     const run = async (pace: Pace) => {
+      // the server still finishes the requests a previous run cut short
+      while (now > 0) await sleep(20);
       most = 0;
-      answered = 0;
-      return defaultPasswords.run(makeContext({
+      received = 0;
+      const outcome = await defaultPasswords.run(makeContext({
         device, checkId: defaultPasswords.id, pace, options: { extraCredentials: list },
         facts: { "tcp.services": [{ port, name: "http", tls: false, http: [{ path: "/", status: 401, authScheme: "basic" }] }] },
       }));
+      return { outcome, ...(outcome.evidence as Evidence).services[0]! };
     };
 
     const fast = await run(Pace.named("fast", { attemptsPerService: 40 }));
-    expect(fast.verdict).toBe("fail");
-    expect(fast.findings?.[0]?.evidence).toMatchObject({ username: "admin", password: "hunter2", attemptsBeforeSuccess: 30 });
+    expect(fast.outcome.verdict).toBe("fail");
+    expect(fast.outcome.findings?.[0]?.evidence).toMatchObject({ username: "admin", password: "hunter2", attemptsBeforeSuccess: 30 });
     expect(most).toBe(16);
-    // Pairs already under way when one worked are finished and counted, none started after
-    const tried = (fast.evidence as { services: { tried: number }[] }).services[0]!.tried;
-    expect(tried).toBe(answered);
-    expect(tried).toBeGreaterThanOrEqual(31);
-    expect(tried).toBeLessThanOrEqual(31 + 15);
+    // Every pair sent was either answered and counted, or under way when hunter2 worked and cut short
+    expect(fast.tried + (fast.abandoned ?? 0)).toBe(received);
+    expect(fast.abandoned).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(31 + 15);
 
     const gentle = await run(Pace.named("gentle", { attemptsPerService: 40, connectionsPerSecond: 1000 }));
-    expect(gentle.verdict).toBe("fail");
+    expect(gentle.outcome.verdict).toBe("fail");
     expect(most).toBe(1);
-    expect((gentle.evidence as { services: { tried: number }[] }).services[0]!.tried).toBe(31);
+    expect(gentle.tried).toBe(31);
+    expect(gentle.abandoned).toBeUndefined();
+  });
+
+  it("closes lanes a device cannot keep up with, gives their pairs back, and loses none", async () => {
+    // An embedded web server that serves three connections at once and hangs up on the rest
+    let answered = 0;
+    const server = createHttpServer((req, res) => {
+      const given = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
+      if (given) answered++;
+      setTimeout(() => res.writeHead(given === "admin:hunter2" ? 200 : 401, { "www-authenticate": 'Basic realm="cam"', connection: "close" }).end(), 50);
+    });
+    server.maxConnections = 3;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    const device: Descriptor = { id: "cam", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1", tcpPorts: String(port) } };
+    const run = (list: { username: string; password: string }[]) => {
+      answered = 0;
+      return defaultPasswords.run(makeContext({
+        device, checkId: defaultPasswords.id, pace: Pace.named("fast", { attemptsPerService: list.length }), options: { extraCredentials: list },
+        facts: { "tcp.services": [{ port, name: "http", tls: false, http: [{ path: "/", status: 401, authScheme: "basic" }] }] },
+      }));
+    };
+    type Evidence = { services: { tried: number; loginsAtOnce?: { offered: number; kept: number } }[] };
+    const wrong = Array.from({ length: 30 }, (_, i) => ({ username: "admin", password: `wrong${i}` }));
+
+    // A pass means every pair got its answer: none lost with a closed lane, none counted twice
+    const pass = await run(wrong);
+    expect(pass.verdict).toBe("pass");
+    const [service] = (pass.evidence as Evidence).services;
+    expect(service!.tried).toBe(30);
+    expect(answered).toBe(30);
+    expect(service!.loginsAtOnce?.offered).toBe(16);
+    // Lanes whose attempt and its retry found the server full closed; the others went on
+    expect(service!.loginsAtOnce?.kept).toBeGreaterThanOrEqual(1);
+    expect(service!.loginsAtOnce?.kept).toBeLessThan(16);
+
+    const fail = await run([...wrong.slice(0, 29), { username: "admin", password: "hunter2" }]);
+    expect(fail.verdict).toBe("fail");
+    expect(fail.findings?.[0]?.evidence).toMatchObject({ password: "hunter2", attemptsBeforeSuccess: 29 });
+    expect((fail.evidence as Evidence).services[0]!.tried).toBe(answered);
   });
 
   it("is inconclusive on a refused port, and fails when another service gave in", async () => {

@@ -65,6 +65,27 @@ describe("surface.services against real servers", () => {
   });
 });
 
+describe("surface.services finds the login behind a redirect", () => {
+  it("follows one redirect on the same server (/admin → /admin/), never one to another host", async () => {
+    const asked: string[] = [];
+    const httpPort = await listen(createHttpServer((req, res) => {
+      asked.push(req.url!);
+      if (req.url === "/admin") return res.writeHead(301, { location: `http://127.0.0.1:${httpPort}/admin/` }).end();
+      if (req.url === "/login") return res.writeHead(302, { location: "http://198.51.100.7/login" }).end();
+      if (req.url === "/admin/") return res.writeHead(401, { "www-authenticate": 'Digest realm="plug", nonce="abc", qop="auth"' }).end();
+      res.writeHead(404).end();
+    }) as unknown as Server);
+    const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1" } };
+    const ctx = makeContext({ device, facts: { "tcp.open": [{ port: httpPort }] } });
+    await services.run(ctx);
+    const pages = ctx.facts.get("tcp.services")![0]!.http!;
+    expect(pages.find((p) => p.path === "/admin/")).toMatchObject({ status: 401, authScheme: "digest", realm: "plug" });
+    expect(asked.filter((u) => u === "/admin/")).toHaveLength(1);
+    // the other host's /login was not asked: only paths of this server were
+    expect(ctx.evidence.ledger.all().every((p) => p.address === "127.0.0.1")).toBe(true);
+  });
+});
+
 describe("surface.debug-services", () => {
   const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1" } };
   const cases: [string, string[], "pass" | "fail"][] = [

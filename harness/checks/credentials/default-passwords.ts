@@ -22,6 +22,10 @@ interface ServiceResult {
   stopped?: string;
   /** Why the service takes no password at all (nothing to try, nothing to find). */
   noPasswordLogin?: string;
+  /** Attempts under way when a pair worked, cut short: sent, but never answered. */
+  abandoned?: number;
+  /** Logins at once the service kept up with, when fewer than the pace offered. */
+  lanes?: { offered: number; kept: number };
 }
 
 const label = (t: LoginTarget) => `${t.name} on port ${t.port}`;
@@ -42,33 +46,57 @@ async function withRetry<T>(ctx: CheckContext, what: () => Promise<T>): Promise<
 }
 
 /**
- * Run `attempt` on the candidates in list order, `lanes` at a time, until one says stop. Attempts
- * already under way then finish (and count: they were really tried). The first transport failure
- * that is not the device's own answer ends every lane and is thrown.
+ * Run `attempt` on the candidates in list order, `lanes` at a time, until one says stop; the
+ * caller then aborts the attempts still under way, whose failures count as abandoned. A lane
+ * whose attempt is lost in transport (after its retry) while other lanes still run gives its
+ * pair back to them and closes: the device takes fewer logins at once than the pace offered
+ * (busybox telnetd queues a single connection). When no other lane runs, that failure is thrown;
+ * so is any failure that ends the check.
  */
-async function inLanes(lanes: number, candidates: Candidate[], attempt: (c: Candidate, index: number) => Promise<"stop" | "go on">): Promise<void> {
+async function inLanes(lanes: number, candidates: Candidate[], attempt: (c: Candidate, index: number) => Promise<"stop" | "go on">): Promise<{ kept: number; abandoned: number }> {
   let next = 0;
+  let running = Math.max(1, lanes);
+  let kept = running;
+  let abandoned = 0;
   let stop = false;
+  const returned: number[] = [];
   const lane = async () => {
-    while (!stop && next < candidates.length) {
-      const index = next++;
-      try {
-        if ((await attempt(candidates[index]!, index)) === "stop") stop = true;
-      } catch (err) {
-        stop = true;
-        throw err;
+    try {
+      while (!stop && (returned.length || next < candidates.length)) {
+        const index = returned.shift() ?? next++;
+        try {
+          if ((await attempt(candidates[index]!, index)) === "stop") stop = true;
+        } catch (err) {
+          if (stop) {
+            abandoned++;
+            return;
+          }
+          if (endsTheCheck(err) || running === 1) {
+            stop = true;
+            throw err;
+          }
+          kept--;
+          returned.push(index);
+          return;
+        }
       }
+    } finally {
+      running--;
     }
   };
-  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, lane));
+  const settled = await Promise.allSettled(Array.from({ length: running }, lane));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) throw failed.reason;
+  return { kept, abandoned };
 }
 
 async function tryService(ctx: CheckContext, host: string, target: LoginTarget): Promise<ServiceResult> {
   const candidates = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
   const result: ServiceResult = { target, candidates: candidates.length, tried: 0, uniqueAccepted: [] };
-  const login = loginFor(ctx, host, target);
+  // Once one pair works (or the service cannot be judged), the attempts under way are cut short
+  const enough = new AbortController();
+  const attemptCtx: CheckContext = { ...ctx, signal: AbortSignal.any([ctx.signal, enough.signal]) };
+  const login = loginFor(attemptCtx, host, target);
   try {
     const why = await withRetry(ctx, () => login.untestable());
     if (typeof why === "object") return { ...result, noPasswordLogin: why.noPasswordLogin };
@@ -81,12 +109,14 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
         return { ...result, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
       }
     }
-    await inLanes(Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity), candidates, async (candidate, index) => {
+    const offered = Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity);
+    const { kept, abandoned } = await inLanes(offered, candidates, async (candidate, index) => {
       ctx.progress(`${label(target)}: pair ${index + 1} of ${candidates.length}`);
       ctx.log.debug({ service: target.name, port: target.port, username: candidate.username, password: candidate.password, source: candidate.source }, "login attempt");
-      const answer = await withRetry(ctx, () => login.attempt(candidate));
+      const answer = await withRetry(attemptCtx, () => login.attempt(candidate));
       if (answer.verdict === "untestable") {
         result.stopped ??= answer.reason;
+        enough.abort();
         return "stop";
       }
       result.tried++;
@@ -100,8 +130,11 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       // Of pairs accepted at once in parallel lanes, the report names the first in list order
       const transcript = answer.transcript;
       if (!result.accepted || index < result.accepted.attemptsBefore) result.accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}) };
+      enough.abort();
       return "stop";
     });
+    if (kept < offered) result.lanes = { offered, kept };
+    if (abandoned) result.abandoned = abandoned;
   } catch (err) {
     if (endsTheCheck(err)) throw err;
     result.stopped = `${(err as TransportError).kind}: ${(err as TransportError).message}`;
@@ -146,6 +179,8 @@ function outcomeOf(results: ServiceResult[]): Outcome {
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
       ...(r.noPasswordLogin ? { noPasswordLogin: r.noPasswordLogin } : {}),
+      ...(r.lanes ? { loginsAtOnce: r.lanes } : {}),
+      ...(r.abandoned ? { abandoned: r.abandoned } : {}),
     })),
   };
   const accepted = results.filter((r) => r.accepted);

@@ -83,9 +83,33 @@ async function exchange(ctx: CheckContext, host: string, port: number, tls: bool
   }
 }
 
+/**
+ * Where a redirect from `from` leads, when it stays on this server (a relative Location, or an
+ * absolute one naming this host and port): embedded servers send /admin to /admin/ or / to
+ * /login.html, and the login is behind it. Any other place is not this device's to ask.
+ */
+function sameServerTarget(location: string | undefined, from: string, host: string, port: number, tls: boolean): string | undefined {
+  if (!location) return undefined;
+  const base = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let url: URL;
+  try {
+    url = new URL(location, base + from);
+  } catch {
+    return undefined;
+  }
+  return url.origin === new URL(base).origin ? url.pathname + url.search : undefined;
+}
+
 async function askHttp(ctx: CheckContext, host: string, port: number, tls: boolean): Promise<HttpInfo[]> {
   const pages: HttpInfo[] = [];
-  for (const path of adminPaths()) {
+  const queue = [...adminPaths()];
+  const asked = new Set<string>();
+  // The listed paths, and one redirect hop from each, each asked once
+  const hops = new Set<string>();
+  while (queue.length) {
+    const path = queue.shift()!;
+    if (asked.has(path)) continue;
+    asked.add(path);
     let res;
     try {
       res = await httpGet(ctx, { host, port, tls, path, timeoutMs: ctx.pace.settings.connectTimeoutMs * 2, maxBytes: PAGE_BYTES });
@@ -94,6 +118,13 @@ async function askHttp(ctx: CheckContext, host: string, port: number, tls: boole
       throw err;
     }
     if (res.status === 404 && path !== "/") continue;
+    if (res.status >= 300 && res.status < 400 && !hops.has(path)) {
+      const next = sameServerTarget(res.headers.location, path, host, port, tls);
+      if (next) {
+        hops.add(next);
+        queue.unshift(next);
+      }
+    }
     const challenge = res.headers["www-authenticate"];
     const scheme = challenge ? /^\s*(\w+)/.exec(challenge)?.[1]?.toLowerCase() : undefined;
     const realm = challenge ? /realm\s*=\s*"([^"]{0,128})"/i.exec(challenge)?.[1] : undefined;
@@ -155,7 +186,7 @@ export const services: Check = {
       address: device.network?.address ?? "",
       port: "each open TCP port without a banner",
       protocol: "tls handshake, service probes, http GET",
-      count: `1 TLS + up to ${probesFor(0).length} probes + ${adminPaths().length} GET per port`,
+      count: `1 TLS + up to ${probesFor(0).length} probes + ${adminPaths().length} GET per port (and one more per redirect on the same server)`,
     }];
   },
 
