@@ -237,7 +237,7 @@ describe("credentials.default-passwords", () => {
   it("passes when no telnet or HTTP login is exposed, and is inconclusive without a service scan", async () => {
     const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1" } };
     const open = makeContext({ device, facts: { "tcp.services": [{ port: 443, name: "https", tls: true, http: [{ path: "/", status: 200 }] }] } });
-    expect(await defaultPasswords.run(open)).toEqual({ verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, MQTT or SNMP login exposed" });
+    expect(await defaultPasswords.run(open)).toEqual({ verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" });
     expect((await defaultPasswords.run(makeContext({ device }))).verdict).toBe("inconclusive");
     expect(open.ledger.all()).toEqual([]);
   });

@@ -160,7 +160,25 @@ function descriptorProblems(value: unknown): Problem[] {
       if (message) problems.push({ path: ["declared", "openPorts", i], message });
     });
   }
+  // A form elsewhere would be refused by the scope guard mid-run; say so before anything is sent
+  const address = isRecord(network) && typeof network.address === "string" ? network.address : undefined;
+  if (Array.isArray(value.loginForms)) {
+    value.loginForms.forEach((form: unknown, i) => {
+      const url = isRecord(form) && typeof form.url === "string" ? urlOrUndefined(form.url) : undefined;
+      if (!url || !/^https?:$/.test(url.protocol)) return;
+      const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+      if (host !== address) problems.push({ path: ["loginForms", i, "url"], message: `must be on the unit's address ${address ?? "(network.address is not set)"}, not ${host}` });
+    });
+  }
   return problems;
+}
+
+function urlOrUndefined(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function portSetError(set: string | number[]): string | undefined {

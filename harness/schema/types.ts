@@ -12,6 +12,14 @@ export interface DeclaredCredential {
   unique?: boolean;
 }
 
+export interface FormLogin {
+  url: string;
+  usernameField: string;
+  passwordField: string;
+  fields?: Record<string, string>;
+  success: { status?: number; locationIncludes?: string; bodyIncludes?: string; setsCookie?: string };
+}
+
 export interface Attestation {
   verdict: "pass" | "fail" | "not-applicable";
   note?: string;
@@ -37,6 +45,7 @@ export interface Descriptor {
     credentials?: DeclaredCredential[];
   };
   attestations?: Record<string, Attestation>;
+  loginForms?: FormLogin[];
   siblings?: string[];
 }
 

@@ -1,4 +1,4 @@
-// HTTP/1.1 GET over our TcpConnection. node:http does the parsing (status line, headers, chunked,
+// HTTP/1.1 requests over our TcpConnection. node:http does the parsing (status line, headers, chunked,
 // Content-Length, read-to-close): its ClientRequest takes any Duplex from `createConnection`, so it
 // is handed a stream over a connection from connectTcp, and the scope guard, the pace, the probe
 // ledger and the connection's byte cap all still apply.
@@ -14,6 +14,8 @@ export interface HttpGetOptions {
   tls: boolean;
   path: string;
   headers?: Record<string, string>;
+  /** A body to send (a form login's POST); sent with its Content-Length. */
+  body?: string;
   /** For the whole exchange: connect, TLS handshake, request and response. */
   timeoutMs: number;
   /** Body bytes kept; the rest is not read and `truncated` is set. */
@@ -85,11 +87,17 @@ function firstValues(raw: string[]): Record<string, string> {
   return headers;
 }
 
+/** GET `path`: see httpRequest. */
+export function httpGet(link: Link, opts: HttpGetOptions): Promise<HttpResponse> {
+  return httpRequest(link, "GET", opts);
+}
+
 /**
- * GET `path` and return the status, headers and at most `maxBytes` of body. Throws
- * TransportError: out-of-scope, refused, timeout, reset, closed, protocol (not HTTP), too-large.
+ * Send `method` to `path` (with `opts.body`, if any) and return the status, headers and at most
+ * `maxBytes` of body. Throws TransportError: out-of-scope, refused, timeout, reset, closed,
+ * protocol (not HTTP), too-large.
  */
-export async function httpGet(link: Link, opts: HttpGetOptions): Promise<HttpResponse> {
+export async function httpRequest(link: Link, method: "GET" | "POST", opts: HttpGetOptions): Promise<HttpResponse> {
   const { host, port } = opts;
   const where = `${host}:${port}`;
   const deadline = performance.now() + opts.timeoutMs;
@@ -110,9 +118,14 @@ export async function httpGet(link: Link, opts: HttpGetOptions): Promise<HttpRes
 
   return new Promise<HttpResponse>((resolve, reject) => {
     const req = request({
-      method: "GET",
+      method,
       path: opts.path,
-      headers: { host: hostHeader, "user-agent": "iotcert", accept: "*/*", connection: "close", ...opts.headers },
+      headers: {
+        host: hostHeader, "user-agent": "iotcert", accept: "*/*", connection: "close",
+        // Embedded servers often cannot read a chunked request body
+        ...(opts.body !== undefined ? { "content-length": String(Buffer.byteLength(opts.body)) } : {}),
+        ...opts.headers,
+      },
       setHost: false,
       createConnection: () => stream,
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -150,7 +163,7 @@ export async function httpGet(link: Link, opts: HttpGetOptions): Promise<HttpRes
       res.on("end", () => done(false));
       res.on("error", (error) => finish({ error }));
     });
-    req.end();
+    req.end(opts.body);
   });
 }
 

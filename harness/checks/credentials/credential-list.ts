@@ -17,7 +17,7 @@ export interface Candidate {
 /** A login service as the credential lists see it: `kind` groups https with http. */
 export interface LoginService {
   name: string;
-  kind: "telnet" | "http" | "mqtt" | "snmp" | "ssh" | "ftp";
+  kind: "telnet" | "http" | "form" | "rtsp" | "mqtt" | "snmp" | "ssh" | "ftp";
 }
 
 type BuiltIn = "mirai" | "iot-defaults" | "snmp-communities";

@@ -1,10 +1,11 @@
-// credentials.default-passwords: does a login of the device (telnet, SSH, FTP, HTTP Basic, MQTT,
-// SNMP) take a password that every unit shares (EN 303 645 provision 5.1-1)?
+// credentials.default-passwords: does a login of the device (telnet, SSH, FTP, HTTP Basic and
+// Digest, a described web form, RTSP, MQTT, SNMP) take a password that every unit shares (EN 303
+// 645 provision 5.1-1)?
 import { setTimeout as sleep } from "node:timers/promises";
 import { TransportError } from "../../core/errors.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
-import { loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
+import { formLoginTargets, loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
 import { WRITE_ACCESS } from "./logins/snmp.js";
 import type { LoginTarget } from "./logins/login.js";
 
@@ -202,7 +203,8 @@ export const defaultPasswords: Check = {
   title: "No universal default passwords",
   description:
     "Tries well-known default credentials on every login the service scans found — telnet, SSH (password and " +
-    "keyboard-interactive), FTP, HTTP Basic, MQTT and SNMP — and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
+    "keyboard-interactive), FTP, HTTP Basic and Digest, RTSP (Basic and Digest), MQTT and SNMP — and on the web login forms " +
+    "the descriptor describes, and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
     "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
     "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
     "as a wrong password: the check is then inconclusive, with how many pairs were really tried. " +
@@ -224,7 +226,9 @@ export const defaultPasswords: Check = {
       { address, port: "each telnet login found", protocol: "telnet", count },
       { address, port: "each SSH login found", protocol: "ssh", count, note: "one connection first to learn the offered methods" },
       { address, port: "each FTP login found", protocol: "ftp", count, note: "anonymous first" },
-      { address, port: "each HTTP Basic-auth login found", protocol: "http", count, note: "one GET without credentials first" },
+      { address, port: "each HTTP Basic or Digest login found", protocol: "http", count, note: "one GET without credentials first" },
+      ...(device.loginForms ?? []).map((f) => ({ address, port: f.url, protocol: "http form", count, note: "one random pair first, to check the success conditions" })),
+      { address, port: "each RTSP service found", protocol: "rtsp", count, note: "one DESCRIBE without credentials first" },
       { address, port: "each MQTT broker found", protocol: "mqtt", count, note: "a CONNECT without credentials first" },
       { address, port: "each SNMP agent found", protocol: "snmp", count: `up to ${pace.settings.attemptsPerService} communities` },
     ];
@@ -234,8 +238,8 @@ export const defaultPasswords: Check = {
     const services = ctx.facts.get("tcp.services");
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
-    const targets = [...loginTargets(services), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
-    if (!targets.length) return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, MQTT or SNMP login exposed" };
+    const targets = [...loginTargets(services), ...formLoginTargets(ctx.device), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
+    if (!targets.length) return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
     return outcomeOf(results);

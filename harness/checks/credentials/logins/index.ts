@@ -2,7 +2,10 @@
 // A new login service is a file beside this one and a line in each of the two tables below.
 import type { Service, UdpService } from "../../../core/facts.js";
 import type { CheckContext } from "../../../core/types.js";
-import { httpBasicLoginOf } from "./http-basic.js";
+import type { Descriptor } from "../../../schema/types.js";
+import { formLoginOf } from "./form.js";
+import { httpAuthLoginOf } from "./http-auth.js";
+import { rtspLoginOf } from "./rtsp.js";
 import type { Login, LoginTarget } from "./login.js";
 import { mqttLoginOf } from "./mqtt.js";
 import { snmpLoginOf } from "./snmp.js";
@@ -15,8 +18,9 @@ const TARGETS: Record<string, (s: Service) => LoginTarget[]> = {
   telnet: (s) => [{ name: s.name, kind: "telnet", port: s.port, tls: s.tls }],
   ssh: (s) => [{ name: s.name, kind: "ssh", port: s.port, tls: false }],
   ftp: (s) => [{ name: s.name, kind: "ftp", port: s.port, tls: s.tls }],
-  http: basicAuthTargets,
-  https: basicAuthTargets,
+  http: httpAuthTargets,
+  https: httpAuthTargets,
+  rtsp: (s) => [{ name: s.name, kind: "rtsp", port: s.port, tls: s.tls }],
   mqtt: (s) => [{ name: s.name, kind: "mqtt", port: s.port, tls: s.tls }],
   mqtts: (s) => [{ name: s.name, kind: "mqtt", port: s.port, tls: true }],
 };
@@ -25,18 +29,31 @@ const DRIVERS: Record<LoginTarget["kind"], (ctx: CheckContext, host: string, t: 
   telnet: telnetLoginOf,
   ssh: sshLoginOf,
   ftp: ftpLoginOf,
-  http: httpBasicLoginOf,
+  http: httpAuthLoginOf,
+  form: formLoginOf,
+  rtsp: rtspLoginOf,
   mqtt: mqttLoginOf,
   snmp: snmpLoginOf,
 };
 
-function basicAuthTargets(s: Service): LoginTarget[] {
-  const basic = s.http?.find((page) => page.authScheme === "basic");
-  return basic ? [{ name: s.name, kind: "http", port: s.port, tls: s.tls, path: basic.path }] : [];
+const HTTP_SCHEMES = ["basic", "digest"] as const;
+
+function httpAuthTargets(s: Service): LoginTarget[] {
+  const page = s.http?.find((p) => HTTP_SCHEMES.some((scheme) => scheme === p.authScheme));
+  return page ? [{ name: s.name, kind: "http", port: s.port, tls: s.tls, path: page.path, scheme: page.authScheme as "basic" | "digest" }] : [];
 }
 
 export function loginTargets(services: Service[]): LoginTarget[] {
   return services.flatMap((s) => TARGETS[s.name]?.(s) ?? []);
+}
+
+/** The descriptor's web login forms. */
+export function formLoginTargets(device: Descriptor): LoginTarget[] {
+  return (device.loginForms ?? []).map((form) => {
+    const url = new URL(form.url);
+    const tls = url.protocol === "https:";
+    return { name: `form ${url.pathname}`, kind: "form", port: Number(url.port) || (tls ? 443 : 80), tls, form };
+  });
 }
 
 /** The login targets among the UDP services that answered the scan (SNMP communities). */

@@ -1,12 +1,17 @@
 // One login service as the credential check drives it: whether attempts can be judged there, and
 // one attempt with one candidate. Each service has its own file beside this one.
+import type { FormLogin } from "../../../schema/types.js";
 import type { Candidate, LoginService } from "../credential-list.js";
 
 export interface LoginTarget extends LoginService {
   port: number;
   tls: boolean;
-  /** The page that asked for Basic auth (HTTP only). */
+  /** The page that asked for a login (HTTP), or the stream asked for (RTSP). */
   path?: string;
+  /** How the HTTP or RTSP server asked for credentials. */
+  scheme?: "basic" | "digest";
+  /** The descriptor's form login (kind "form"). */
+  form?: FormLogin;
 }
 
 export type Answer =
