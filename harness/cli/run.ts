@@ -6,6 +6,7 @@ import { planRun } from "../core/plan.js";
 import { builtinRegistry } from "../checks/index.js";
 import { meetsLevel, NO_LABEL } from "../grading/grade.js";
 import { loadDescriptor } from "../schema/load.js";
+import { loadSiblings } from "../schema/siblings.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { printDryRun } from "./dry-run.js";
 import { abortOnInterrupt } from "./interrupt.js";
@@ -47,6 +48,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const paceName = flags.pace ?? "normal";
   if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
   const device = await loadDescriptor(file);
+  const siblings = await loadSiblings(device, file);
   const profile = await resolveProfile(flags.profile ?? DEFAULT_PROFILE);
   if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
     throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
@@ -71,6 +73,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         stateChanging: !!flags.stateChanging,
         ...(flags.mudTrust?.length ? { mudTrustAnchors: await readTrustAnchors(flags.mudTrust) } : {}),
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
+        ...(siblings.length ? { siblings } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,

@@ -12,6 +12,12 @@ export interface DeclaredCredential {
   unique?: boolean;
 }
 
+/** Another unit of the same model, inline (a descriptor file is named by its path instead). */
+export interface SiblingAddress {
+  id?: string;
+  address: string;
+}
+
 export interface Attestation {
   verdict: "pass" | "fail" | "not-applicable";
   note?: string;
@@ -37,7 +43,7 @@ export interface Descriptor {
     credentials?: DeclaredCredential[];
   };
   attestations?: Record<string, Attestation>;
-  siblings?: string[];
+  siblings?: (string | SiblingAddress)[];
 }
 
 export type Level = string;
