@@ -22,7 +22,7 @@ interface Device {
   close(): Promise<void>;
 }
 
-type Behaviour = (failures: number, res: ServerResponse, req: IncomingMessage) => Promise<void> | void;
+type Behaviour = (failures: number, res: ServerResponse, req: IncomingMessage) => unknown;
 const refuse = (res: ServerResponse) => res.writeHead(401, { "www-authenticate": 'Basic realm="plug"' }).end();
 
 /**
