@@ -67,6 +67,11 @@ describe("credentials.default-passwords", () => {
       },
     ]);
     for (const f of outcome.findings ?? []) expect(f.title).not.toMatch(/xc3511|"admin"\/|admin\/admin/);
+    // What worked is published for the comparison with sibling units
+    expect(ctx.facts.get("credentials.accepted")).toEqual([
+      { login: { name: "telnet", kind: "telnet", port: plug.ports.telnet, tls: false }, username: "root", password: "xc3511", source: "mirai", unique: false },
+      { login: expect.objectContaining({ name: "http", kind: "http", port: plug.ports.http }), username: "admin", password: "admin", source: "iot-defaults", unique: false },
+    ]);
     expect(outcome.summary).not.toContain("xc3511");
     // One connection per login, plus the unauthenticated GET that showed the page needs a login
     const [http, telnet] = [plug.ports.http!, plug.ports.telnet!];

@@ -3,7 +3,9 @@ import { Registry } from "../core/registry.js";
 import { advertisingPrivacy } from "./ble/advertising-privacy.js";
 import { gattUnauthenticated } from "./ble/gatt-unauthenticated.js";
 import { pairing } from "./ble/pairing.js";
+import { bruteforceProtection } from "./credentials/bruteforce-protection.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
+import { uniquePerDevice } from "./credentials/unique-per-device.js";
 import { tls } from "./crypto/tls.js";
 import { mudConformance } from "./mud/conformance.js";
 import { mudFile } from "./mud/file.js";
@@ -20,6 +22,7 @@ import { versionDisclosure } from "./surface/version-disclosure.js";
 
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
+  uniquePerDevice, bruteforceProtection,
   mudUrl, mudFile, mudConformance,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
 ];

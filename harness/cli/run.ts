@@ -6,6 +6,7 @@ import { planRun } from "../core/plan.js";
 import { builtinRegistry } from "../checks/index.js";
 import { meetsLevel, NO_LABEL } from "../grading/grade.js";
 import { loadDescriptor } from "../schema/load.js";
+import { loadSiblings } from "../schema/siblings.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { readCredentialsFile } from "./credentials-file.js";
 import { printDryRun } from "./dry-run.js";
@@ -49,6 +50,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const paceName = flags.pace ?? "normal";
   if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
   const device = await loadDescriptor(file);
+  const siblings = await loadSiblings(device, file);
   const profile = await resolveProfile(flags.profile ?? DEFAULT_PROFILE);
   if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
     throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
@@ -74,6 +76,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ...(flags.mudTrust?.length ? { mudTrustAnchors: await readTrustAnchors(flags.mudTrust) } : {}),
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
         ...(flags.credentials ? { extraCredentials: await readCredentialsFile(flags.credentials) } : {}),
+        ...(siblings.length ? { siblings } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,

@@ -60,11 +60,27 @@ export interface CertificateFact {
   der: string;
 }
 
+/**
+ * A credential a login of the device accepted during this run, with the login exactly as the
+ * credential check drove it, so the same attempt can be made on another unit of the model.
+ */
+export interface AcceptedCredential {
+  /** A LoginTarget of harness/checks/credentials/logins/login.ts. */
+  login: { name: string; kind: string; port: number; tls: boolean; path?: string };
+  username: string;
+  password: string;
+  /** Where the pair came from: declared, user, mirai, iot-defaults, … */
+  source: string;
+  /** Declared as different on every unit. */
+  unique: boolean;
+}
+
 export interface FactMap {
   "tcp.open": OpenPort[];
   "tcp.services": Service[];
   "udp.services": UdpService[];
   "tls.certificates": CertificateFact[];
+  "credentials.accepted": AcceptedCredential[];
 }
 
 export type FactKey = keyof FactMap;

@@ -56,7 +56,7 @@ export async function certify(req: RunRequest): Promise<Report> {
   const { device, profile, pace, log } = req;
   const startedAt = new Date().toISOString();
   const plan = planRun(profile, req.registry, req.only);
-  const scope = Scope.fromDescriptor(device);
+  const scope = Scope.fromDescriptor(device, req.options.siblings);
   const facts = new FactStore();
   const ledger = new ProbeLedger();
   const heartbeat = new Heartbeat(device, { scope, pace, signal: req.signal, evidence: new Evidence("engine.heartbeat", ledger), options: req.options }, log.child({ check: "engine.heartbeat" }));

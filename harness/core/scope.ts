@@ -1,5 +1,6 @@
 // The scope guard: the only addresses a run may contact are those the descriptor names.
 import { isIP } from "node:net";
+import { siblingsOf, type Sibling } from "../schema/siblings.js";
 import type { Descriptor } from "../schema/types.js";
 import { TransportError } from "./errors.js";
 
@@ -19,7 +20,11 @@ export class Scope {
     this.#hosts = new Set([...hosts].map((h) => h.toLowerCase()));
   }
 
-  static fromDescriptor(device: Descriptor): Scope {
+  /**
+   * `siblings` are the descriptor files of other units already loaded (loadSiblings); only those
+   * the descriptor names under `siblings` are admitted, with its inline sibling addresses.
+   */
+  static fromDescriptor(device: Descriptor, siblings: readonly Sibling[] = []): Scope {
     const d = device.declared;
     const hosts = [
       device.network?.address,
@@ -29,6 +34,7 @@ export class Scope {
       hostOf(d?.update?.manifestUrl),
       hostOf(d?.update?.firmwareUrl),
       hostOf(d?.vulnerabilityDisclosureUrl),
+      ...siblingsOf(device, siblings).map((s) => s.address),
     ];
     return new Scope(hosts.filter((h): h is string => !!h));
   }

@@ -1,5 +1,6 @@
 // The contracts every check, transport and writer shares (see ../shared/design.md, "Contracts").
 import type { Logger } from "pino";
+import type { Sibling } from "../schema/siblings.js";
 import type { Descriptor, Profile } from "../schema/types.js";
 import type { FactStore, FactKey } from "./facts.js";
 import type { Scope } from "./scope.js";
@@ -60,6 +61,8 @@ export interface RunOptions {
   mudTrustAnchors?: string[];
   /** A pcap/pcapng capture of the device's traffic, for the mud.* checks (--mud-capture). */
   mudCapture?: string;
+  /** The sibling descriptor files the device's descriptor names, loaded (inline siblings need none). */
+  siblings?: Sibling[];
 }
 
 export interface CheckContext {

@@ -20,6 +20,12 @@ export interface FormLogin {
   success: { status?: number; locationIncludes?: string; bodyIncludes?: string; setsCookie?: string };
 }
 
+/** Another unit of the same model, inline (a descriptor file is named by its path instead). */
+export interface SiblingAddress {
+  id?: string;
+  address: string;
+}
+
 export interface Attestation {
   verdict: "pass" | "fail" | "not-applicable";
   note?: string;
@@ -46,7 +52,7 @@ export interface Descriptor {
   };
   attestations?: Record<string, Attestation>;
   loginForms?: FormLogin[];
-  siblings?: string[];
+  siblings?: (string | SiblingAddress)[];
 }
 
 export type Level = string;

@@ -1,6 +1,7 @@
 // SSH: which user-authentication methods a server offers, and one login attempt — ssh2's client
 // over a socket that connectTcp opened (so the scope guard, the pace and the probe ledger apply).
 // Nothing is ever run after a login: the connection closes on the server's USERAUTH_SUCCESS.
+import { createHash } from "node:crypto";
 import { Duplex } from "node:stream";
 import { Client, type AnyAuthMethod, type AuthenticationType, type NextAuthHandler } from "ssh2";
 import { TransportError, toTransportError } from "../core/errors.js";
@@ -156,4 +157,74 @@ export async function sshLogin(
   });
   if (s.ready) return { result: "success", method: accepted ?? "password" };
   return { result: "rejected", methods: s.authMethods };
+}
+
+/**
+ * Host key algorithms asked for one per connection, so a server holding several keys shows each:
+ * OpenSSH and dropbear keep one key per type. rsa-sha2-256 stands for the RSA key (its blob is
+ * "ssh-rsa" whatever the signature hash).
+ */
+export const HOST_KEY_ALGORITHMS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256", "ssh-dss"] as const;
+
+export interface SshHostKey {
+  /** The key type inside the blob: "ssh-ed25519", "ssh-rsa", … */
+  keyType: string;
+  /** As `ssh-keygen -l` prints it: "SHA256:" and the unpadded base64 of the blob's SHA-256. */
+  fingerprint: string;
+}
+
+function hostKeyOf(blob: Buffer): SshHostKey {
+  const typeLength = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
+  const keyType = typeLength > 0 && typeLength <= 64 && 4 + typeLength <= blob.length ? blob.subarray(4, 4 + typeLength).toString("latin1") : "unknown";
+  return { keyType, fingerprint: `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}` };
+}
+
+/**
+ * The server's host key for `algorithm`, taken only once the key exchange is complete: ssh2 has
+ * then checked the server's signature with it, so the server holds the private key and is not
+ * replaying someone else's public one. Undefined when the server has no key of that type.
+ * Nothing is authenticated: the connection closes after the key exchange.
+ */
+export async function sshHostKey(link: Link, host: string, port: number, algorithm: string, timing: SshTiming): Promise<SshHostKey | undefined> {
+  const where = `${host}:${port}`;
+  const conn = await connectTcp(link, host, port, timing.connectTimeoutMs);
+  const client = new Client();
+  let blob: Buffer | undefined;
+  const budget = timing.replyTimeoutMs * 2;
+  try {
+    return await new Promise<SshHostKey | undefined>((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        link.signal.removeEventListener("abort", onAbort);
+        outcome();
+      };
+      const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${where}: SSH key exchange not done within ${budget} ms`))), budget);
+      const onAbort = () => settle(() => reject(new TransportError("aborted", `${where}: aborted`)));
+      if (link.signal.aborted) return onAbort();
+      link.signal.addEventListener("abort", onAbort, { once: true });
+      client.on("handshake", () => settle(() => (blob ? resolve(hostKeyOf(blob)) : reject(new TransportError("protocol", `${where}: key exchange ended without a host key`)))));
+      client.on("error", (err: Error & { level?: string }) => settle(() => {
+        if (err.level === "handshake" && /no matching host key/.test(err.message)) return resolve(undefined);
+        if (err instanceof TransportError) return reject(err);
+        if (err.level === "client-socket") return reject(toTransportError(err, where));
+        reject(new TransportError("protocol", `${where}: SSH ${err.level ?? "error"}: ${err.message}`, { cause: err }));
+      }));
+      client.on("close", () => settle(() => reject(new TransportError("closed", `${where} closed the SSH connection during the key exchange`))));
+      client.connect({
+        sock: streamOf(conn),
+        username: "iotcert",
+        readyTimeout: budget,
+        algorithms: { serverHostKey: [algorithm as never] },
+        hostVerifier: (key: Buffer) => {
+          blob = Buffer.from(key);
+          return true;
+        },
+      });
+    });
+  } finally {
+    client.removeAllListeners();
+    client.on("error", () => {});
+    client.end();
+    conn.close();
+  }
 }

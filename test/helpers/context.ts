@@ -37,7 +37,7 @@ export function makeContext(opts: {
     checkId,
     device: opts.device,
     profile: PROFILE,
-    scope: opts.scope ?? Scope.fromDescriptor(opts.device),
+    scope: opts.scope ?? Scope.fromDescriptor(opts.device, opts.options?.siblings),
     pace: opts.pace ?? Pace.named("fast"),
     log: pino({ level: "silent" }),
     facts,

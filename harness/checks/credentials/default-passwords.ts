@@ -3,6 +3,7 @@
 // 645 provision 5.1-1)?
 import { setTimeout as sleep } from "node:timers/promises";
 import { TransportError } from "../../core/errors.js";
+import type { AcceptedCredential } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
 import { formLoginTargets, loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
@@ -143,6 +144,12 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
   return result;
 }
 
+/** What worked, for the comparison with other units (credentials.unique-per-device); anonymous access has no secret to share. */
+function acceptedOf(r: ServiceResult): AcceptedCredential[] {
+  const worked = [...r.uniqueAccepted, ...(r.accepted ? [r.accepted.candidate] : [])].filter((c) => c.source !== "anonymous");
+  return worked.map((c) => ({ login: r.target, username: c.username, password: c.password, source: c.source, unique: c.unique }));
+}
+
 function findingsOf(r: ServiceResult): FindingInput[] {
   const { name: service, port } = r.target;
   const target = { transport: r.target.kind === "snmp" ? ("udp" as const) : ("tcp" as const), port, service };
@@ -215,6 +222,7 @@ export const defaultPasswords: Check = {
   effect: "intrusive",
   needs: ["ip"],
   consumes: ["tcp.services", "udp.services"],
+  produces: ["credentials.accepted"],
   timeoutMs: 30 * 60_000,
 
   plan(device, pace) {
@@ -239,9 +247,13 @@ export const defaultPasswords: Check = {
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
     const targets = [...loginTargets(services), ...formLoginTargets(ctx.device), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
-    if (!targets.length) return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
+    if (!targets.length) {
+      ctx.facts.set("credentials.accepted", []);
+      return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
+    }
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
+    ctx.facts.set("credentials.accepted", results.flatMap(acceptedOf));
     return outcomeOf(results);
   },
 };
