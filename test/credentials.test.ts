@@ -281,14 +281,20 @@ describe("credentials.default-passwords", () => {
     expect(performance.now() - aborted).toBeLessThan(200);
   });
 
-  it("plans one line per kind of login, with the pace's attempt limit", () => {
-    const device: Descriptor = { id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "192.0.2.10" } };
+  it("plans one line per kind of login and per described form, with the pace's attempt limit", () => {
+    const device: Descriptor = {
+      id: "d", vendor: "V", model: "M", firmware: "1", network: { address: "192.0.2.10" },
+      loginForms: [{ url: "http://192.0.2.10/login.cgi", usernameField: "u", passwordField: "p", success: { status: 302 } }],
+    };
+    const count = "up to 10 per service";
     expect(defaultPasswords.plan(device, Pace.named("gentle"))).toEqual([
-      { address: "192.0.2.10", port: "each telnet login found", protocol: "telnet", count: "up to 10 per service" },
-      { address: "192.0.2.10", port: "each SSH login found", protocol: "ssh", count: "up to 10 per service", note: "one connection first to learn the offered methods" },
-      { address: "192.0.2.10", port: "each FTP login found", protocol: "ftp", count: "up to 10 per service", note: "anonymous first" },
-      { address: "192.0.2.10", port: "each HTTP Basic-auth login found", protocol: "http", count: "up to 10 per service", note: "one GET without credentials first" },
-      { address: "192.0.2.10", port: "each MQTT broker found", protocol: "mqtt", count: "up to 10 per service", note: "a CONNECT without credentials first" },
+      { address: "192.0.2.10", port: "each telnet login found", protocol: "telnet", count },
+      { address: "192.0.2.10", port: "each SSH login found", protocol: "ssh", count, note: "one connection first to learn the offered methods" },
+      { address: "192.0.2.10", port: "each FTP login found", protocol: "ftp", count, note: "anonymous first" },
+      { address: "192.0.2.10", port: "each HTTP Basic or Digest login found", protocol: "http", count, note: "one GET without credentials first" },
+      { address: "192.0.2.10", port: "http://192.0.2.10/login.cgi", protocol: "http form", count, note: "one random pair first, to check the success conditions" },
+      { address: "192.0.2.10", port: "each RTSP service found", protocol: "rtsp", count, note: "one DESCRIBE without credentials first" },
+      { address: "192.0.2.10", port: "each MQTT broker found", protocol: "mqtt", count, note: "a CONNECT without credentials first" },
       { address: "192.0.2.10", port: "each SNMP agent found", protocol: "snmp", count: "up to 10 communities" },
     ]);
   });

@@ -155,6 +155,14 @@ describe("bad descriptors give the position, the field and what was expected", (
       expected: ['7:13 network.tcpPorts: expected "all" or ports and ranges like "1-1024,8080", got "everything"'],
     },
     {
+      name: "login form on another host, and one without success conditions",
+      yaml: "id: a\nvendor: v\nmodel: m\nfirmware: '1'\nnetwork: { address: 192.0.2.1 }\nloginForms:\n  - url: http://198.51.100.9/login\n    usernameField: u\n    passwordField: p\n    success: { status: 302 }\n  - url: http://192.0.2.1/login\n    usernameField: u\n    passwordField: p\n    success: {}\n",
+      expected: [
+        "7:10 loginForms[0].url: must be on the unit's address 192.0.2.1, not 198.51.100.9",
+        expect.stringMatching(/^14:14 loginForms\[1\]\.success: /),
+      ],
+    },
+    {
       name: "declared open port above 65535",
       yaml: "id: a\nvendor: v\nmodel: m\nfirmware: '1'\ndeclared:\n  openPorts:\n    - 443/tcp\n    - 70000/tcp\n",
       expected: ["8:7 declared.openPorts[1]: port 70000 is outside 1-65535"],
@@ -227,7 +235,7 @@ describe("bad descriptors give the position, the field and what was expected", (
     const issues = await issuesOf(loadDescriptor, file);
     expect(brief(issues)).toEqual([
       '1:1 : missing required key "vendor"',
-      '2:1 vendr: unknown key "vendr" (expected one of: id, vendor, model, firmware, network, mqtt, coap, serial, ble, declared, attestations, siblings); did you mean "vendor"?',
+      '2:1 vendr: unknown key "vendr" (expected one of: id, vendor, model, firmware, network, mqtt, coap, serial, ble, declared, attestations, loginForms, siblings); did you mean "vendor"?',
       "5:43 network.tcpPorts[0]: must be >= 1, got 0",
     ]);
     expect(formatIssue(issues[1]!)).toBe(`${file}:2:1: vendr: ${issues[1]!.message}`);
