@@ -13,7 +13,7 @@ import type { Outcome, RunOptions } from "../../harness/core/types.js";
 import { loadDescriptor } from "../../harness/schema/load.js";
 import type { Descriptor } from "../../harness/schema/types.js";
 import { makeContext } from "../helpers/context.js";
-import { LAB, labUp, requireLab, type LabDeviceName } from "./lab.js";
+import { hardPassword, LAB, labUp, requireLab, type LabDeviceName } from "./lab.js";
 
 const lab = requireLab();
 const LAB_TIMEOUT_MS = 180_000;
@@ -28,10 +28,14 @@ async function scanned(name: LabDeviceName): Promise<{ device: Descriptor; found
   return { device, found: ctx.facts.get("tcp.services") ?? [] };
 }
 
-/** The credential check on the scanned services named `names` only, fast and with a short list. */
+/**
+ * The credential check on the scanned services named `names` only ("form" for the descriptor's
+ * login forms), fast and with a short list.
+ */
 async function credentialsOn(scan: { device: Descriptor; found: Service[] }, names: string[], attempts: number, options: Partial<RunOptions> = {}): Promise<Outcome> {
+  const { loginForms, ...rest } = scan.device;
   const ctx = makeContext({
-    device: scan.device, checkId: defaultPasswords.id, options,
+    device: names.includes("form") && loginForms ? { ...rest, loginForms } : rest, checkId: defaultPasswords.id, options,
     facts: { "tcp.services": scan.found.filter((s) => names.includes(s.name)) },
     pace: Pace.named("fast", { attemptsPerService: attempts }),
   });
@@ -178,4 +182,52 @@ describe.skipIf(lab.skip)(`credentials over MQTT and SNMP in the lab${lab.skip ?
     expect(outcome.findings).toEqual([expect.objectContaining({ severity: "info", evidence: expect.objectContaining({ username: "admin", port: 8883 }) })]);
     expect(outcome.evidence).toMatchObject({ services: [{ port: 8883, tried: 6, of: 6 }] });
   }, LAB_TIMEOUT_MS);
+});
+
+describe.skipIf(lab.skip)(`credentials over HTTP Basic, Digest and a web form in the lab${lab.skip ? ` (skipped: ${lab.reason})` : ""}`, () => {
+  let vuln: { device: Descriptor; found: Service[] };
+  let hard: { device: Descriptor; found: Service[] };
+  const WRONG = { username: "admin", password: "wrong-password" };
+
+  beforeAll(async () => {
+    vuln = await scanned("vuln");
+    hard = await scanned("hard");
+  }, LAB_TIMEOUT_MS);
+
+  /** The plug as if Acme had not declared admin/admin per-unit: then it is a plain default. */
+  const undeclared = () => ({ ...vuln, device: { ...vuln.device, declared: { ...vuln.device.declared, credentials: [] } } });
+
+  it("finds the plug's admin/admin behind lighttpd's Basic auth, reached through the /admin redirect", async () => {
+    const http = vuln.found.find((s) => s.port === 80)!;
+    expect(http.http?.find((p) => p.path === "/admin/")).toMatchObject({ status: 401, authScheme: "basic" });
+    const outcome = await credentialsOn(undeclared(), ["http"], 2, { extraCredentials: [WRONG, LAB.plugCredentials.http] });
+    expect(outcome.findings).toEqual([expect.objectContaining({
+      severity: "critical", title: 'http on port 80 accepts a default password for "admin"',
+      evidence: expect.objectContaining({ password: "admin", attemptsBeforeSuccess: 1 }),
+    })]);
+  });
+
+  it("answers lighttpd's Digest challenge on /camera/ and finds admin/admin after a wrong pair", async () => {
+    const camera: Service = { port: 80, name: "http", tls: false, http: [{ path: "/camera/", status: 401, authScheme: "digest" }] };
+    const outcome = await credentialsOn({ ...undeclared(), found: [camera] }, ["http"], 2, { extraCredentials: [WRONG, LAB.plugCredentials.http] });
+    expect(outcome.verdict).toBe("fail");
+    expect(outcome.findings?.[0]?.evidence).toMatchObject({ service: "http", port: 80, username: "admin", password: "admin", attemptsBeforeSuccess: 1 });
+    expect(outcome.evidence).toEqual({ services: [expect.objectContaining({ tried: 2 })] });
+  });
+
+  it("logs in through the plug's web form with admin/admin, judged by the descriptor's success conditions", async () => {
+    const outcome = await credentialsOn({ ...undeclared(), found: [] }, ["form"], 2, { extraCredentials: [WRONG, LAB.plugCredentials.http] });
+    expect(outcome.verdict).toBe("fail");
+    expect(outcome.findings).toEqual([expect.objectContaining({
+      severity: "critical", title: 'form /login.cgi on port 80 accepts a default password for "admin"',
+      evidence: expect.objectContaining({ password: "admin", attemptsBeforeSuccess: 1, transcript: "answered 302 to /admin/" }),
+    })]);
+  });
+
+  it("finds no default on the thermostat's HTTPS form; only its declared per-unit password works (info)", async () => {
+    const outcome = await credentialsOn({ ...hard, found: [] }, ["form"], 10);
+    expect(outcome.verdict).toBe("pass");
+    expect(outcome.findings).toEqual([expect.objectContaining({ severity: "info", title: 'form /login.cgi on port 443 accepts the declared per-unit credential for "admin"' })]);
+    expect(JSON.stringify(outcome)).not.toContain(hardPassword());
+  });
 });
