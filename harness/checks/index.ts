@@ -3,6 +3,10 @@ import { Registry } from "../core/registry.js";
 import { advertisingPrivacy } from "./ble/advertising-privacy.js";
 import { gattUnauthenticated } from "./ble/gatt-unauthenticated.js";
 import { pairing } from "./ble/pairing.js";
+import { amplification } from "./coap/amplification.js";
+import { discovery } from "./coap/discovery.js";
+import { dtls } from "./coap/dtls.js";
+import { unauthenticatedAccess } from "./coap/unauthenticated-access.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { tls } from "./crypto/tls.js";
 import { mudConformance } from "./mud/conformance.js";
@@ -21,6 +25,7 @@ import { versionDisclosure } from "./surface/version-disclosure.js";
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
+  discovery, unauthenticatedAccess, amplification, dtls,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
 ];
 

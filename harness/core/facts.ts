@@ -60,11 +60,20 @@ export interface CertificateFact {
   der: string;
 }
 
+/** A CoAP endpoint's resources, as its /.well-known/core lists them (RFC 6690). */
+export interface CoapResources {
+  address: string;
+  port: number;
+  /** Link targets with their parameters (rt, if, ct, title, sz, obs, …), bounded. */
+  resources: { target: string; params: Record<string, string | true> }[];
+}
+
 export interface FactMap {
   "tcp.open": OpenPort[];
   "tcp.services": Service[];
   "udp.services": UdpService[];
   "tls.certificates": CertificateFact[];
+  "coap.resources": CoapResources;
 }
 
 export type FactKey = keyof FactMap;
