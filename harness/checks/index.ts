@@ -9,6 +9,9 @@ import { dtls } from "./coap/dtls.js";
 import { unauthenticatedAccess } from "./coap/unauthenticated-access.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { tls } from "./crypto/tls.js";
+import { anonymousAccess } from "./mqtt/anonymous-access.js";
+import { transportSecurity } from "./mqtt/transport-security.js";
+import { wildcardSubscribe } from "./mqtt/wildcard-subscribe.js";
 import { mudConformance } from "./mud/conformance.js";
 import { mudFile } from "./mud/file.js";
 import { mudUrl } from "./mud/url.js";
@@ -25,6 +28,7 @@ import { versionDisclosure } from "./surface/version-disclosure.js";
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
+  anonymousAccess, wildcardSubscribe, transportSecurity,
   discovery, unauthenticatedAccess, amplification, dtls,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
 ];
