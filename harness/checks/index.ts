@@ -10,6 +10,7 @@ import { unauthenticatedAccess } from "./coap/unauthenticated-access.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { tls } from "./crypto/tls.js";
 import { anonymousAccess } from "./mqtt/anonymous-access.js";
+import { observe } from "./mqtt/observe.js";
 import { transportSecurity } from "./mqtt/transport-security.js";
 import { wildcardSubscribe } from "./mqtt/wildcard-subscribe.js";
 import { mudConformance } from "./mud/conformance.js";
@@ -28,7 +29,7 @@ import { versionDisclosure } from "./surface/version-disclosure.js";
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
-  anonymousAccess, wildcardSubscribe, transportSecurity,
+  anonymousAccess, wildcardSubscribe, transportSecurity, observe,
   discovery, unauthenticatedAccess, amplification, dtls,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
 ];

@@ -1,4 +1,5 @@
 // iotcert run <device.yaml>: certify one device and write its report folder.
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isPaceName, Pace } from "../core/pace.js";
@@ -9,6 +10,7 @@ import { loadDescriptor } from "../schema/load.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { printDryRun } from "./dry-run.js";
 import { abortOnInterrupt } from "./interrupt.js";
+import { OBSERVATION_FILE, readObservation, type MqttObservation } from "../observe/mqtt-observation.js";
 import { BadInput, type Io } from "./io.js";
 import { ProgressLine } from "./progress-line.js";
 import { DEFAULT_PROFILE, resolveProfile } from "./profiles-source.js";
@@ -27,6 +29,23 @@ export interface RunFlags {
   stateChanging?: boolean;
   mudTrust?: string[];
   mudCapture?: string;
+  mqttObservation?: string;
+}
+
+/**
+ * The MQTT observation for mqtt.observe: the file given, else the one `iotcert observe mqtt
+ * --device` left in the output folder. A given file that cannot be read is bad input.
+ */
+async function mqttObservation(flags: RunFlags, out: string, err: NodeJS.WritableStream): Promise<MqttObservation | undefined> {
+  const file = flags.mqttObservation ?? join(out, OBSERVATION_FILE);
+  if (!flags.mqttObservation && !existsSync(file)) return undefined;
+  try {
+    const observation = await readObservation(file);
+    err.write(`using the MQTT observation in ${file} (${observation.startedAt} to ${observation.finishedAt})\n`);
+    return observation;
+  } catch (e) {
+    throw new BadInput(`--mqtt-observation ${file}: ${(e as Error).message}`);
+  }
 }
 
 /** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
@@ -61,6 +80,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   }
 
   const out = flags.out ?? join("iotcert-out", device.id);
+  const observation = await mqttObservation(flags, out, io.err);
   const progress = new ProgressLine(io.err as NodeJS.WriteStream);
   const interrupt = abortOnInterrupt(io.err);
   try {
@@ -71,6 +91,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         stateChanging: !!flags.stateChanging,
         ...(flags.mudTrust?.length ? { mudTrustAnchors: await readTrustAnchors(flags.mudTrust) } : {}),
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
+        ...(observation ? { mqttObservation: observation } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,

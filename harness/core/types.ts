@@ -5,6 +5,7 @@ import type { FactStore, FactKey } from "./facts.js";
 import type { Scope } from "./scope.js";
 import type { Pace } from "./pace.js";
 import type { Evidence } from "./evidence.js";
+import type { MqttObservation } from "../observe/mqtt-observation.js";
 
 export type Transport = "ip" | "mqtt" | "coap" | "ble" | "serial";
 export type Verdict = "pass" | "fail" | "inconclusive" | "not-applicable" | "error";
@@ -60,6 +61,8 @@ export interface RunOptions {
   mudTrustAnchors?: string[];
   /** A pcap/pcapng capture of the device's traffic, for the mud.* checks (--mud-capture). */
   mudCapture?: string;
+  /** What `iotcert observe mqtt` saw the device do, for mqtt.observe. */
+  mqttObservation?: MqttObservation;
 }
 
 export interface CheckContext {
