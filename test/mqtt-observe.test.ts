@@ -4,7 +4,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:net";
 import mqtt from "mqtt";
+import mqttPacket from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../harness/cli/main.js";
@@ -76,6 +78,26 @@ describe("the observation broker", () => {
     expect(two).toMatchObject({ unit: "plug-2", address: "127.0.0.2", transport: "mqtts", tlsProtocol: "TLSv1.3", username: "acme", topics: ["acme/plug-2/telemetry"] });
     expect(two!.clientCertificate!.subject).toBe("CN=acme-plug-2");
     expect(two!.clientCertificate!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("cuts a client that sends an endless publish, records it, and keeps serving", async () => {
+    const observer = await MqttObserver.start({ host: "127.0.0.1", port: 0 });
+    cleanup.push(() => observer.stop());
+    const [host, port] = observer.listeners.mqtt!.split(":");
+    const socket = connect(Number(port), host!);
+    socket.on("error", () => {});
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "flood\x1b[31m", keepalive: 30 }));
+    // A PUBLISH announcing some 200 MB, and 20 MiB of it
+    socket.write(Buffer.from([0x30, 0x80, 0x80, 0xe8, 0x5f, 0x00, 0x01, 0x61]));
+    const chunk = Buffer.alloc(1 << 20, 0x41);
+    for (let i = 0; i < 20 && !socket.destroyed; i++) await new Promise((r) => socket.write(chunk, () => r(undefined)));
+    await new Promise((r) => socket.once("close", r));
+    await plainDevice(`mqtt://${observer.listeners.mqtt}`);
+    const o = await observer.stop();
+    cleanup.pop();
+    expect(o.sessions[0]).toMatchObject({ clientId: "flood\\x1b[31m", cut: true, published: 0 });
+    expect(o.sessions[1]).toMatchObject({ clientId: "acme-plug-1", published: 2 });
   });
 });
 
