@@ -148,11 +148,6 @@ export class MqttObserver {
     for (const [client, s] of this.#sessions) if ((client as { conn: unknown }).conn === conn) s.cut = true;
   }
 
-  /** Sessions so far (for a progress line). */
-  get sessions(): number {
-    return this.#sessions.size;
-  }
-
   /** Stop listening, disconnect everyone, and return what was seen. */
   async stop(): Promise<MqttObservation> {
     const closed = this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));

@@ -12,8 +12,6 @@ export const COAPS_PORT = 5684;
 export interface CoapEndpoint {
   host: string;
   port: number;
-  /** Where the endpoint came from, for summaries. */
-  source: "descriptor" | "udp scan";
 }
 
 function fromUrl(device: Descriptor): { host: string; port?: number; scheme: string } | undefined {
@@ -30,10 +28,10 @@ function fromUrl(device: Descriptor): { host: string; port?: number; scheme: str
 /** The plain CoAP (UDP) endpoint to test, or undefined with the reason. */
 export function coapEndpoint(ctx: Pick<CheckContext, "device" | "facts">): CoapEndpoint | { none: string } {
   const url = fromUrl(ctx.device);
-  if (url?.scheme === "coap") return { host: url.host, port: url.port ?? COAP_PORT, source: "descriptor" };
+  if (url?.scheme === "coap") return { host: url.host, port: url.port ?? COAP_PORT };
   const address = ctx.device.network?.address;
   const found = ctx.facts.get("udp.services")?.find((s) => s.service === "coap");
-  if (address && found) return { host: address, port: found.port, source: "udp scan" };
+  if (address && found) return { host: address, port: found.port };
   if (url) return { none: `the descriptor's CoAP URL is ${url.scheme}://, and no plain CoAP over UDP answered the scan` };
   return { none: "no CoAP endpoint: the descriptor names none and none answered the UDP scan" };
 }
