@@ -105,7 +105,8 @@ export const unauthenticatedAccess: Check = {
     const codes = probed.map((p) => `${shown(p.path)} ${p.code ?? "no answer"}${p.put ? `, PUT ${p.put}` : ""}`);
     const evidence = { resources: codes, ...(paths.length > asked.length ? { notAsked: paths.length - asked.length } : {}), stateChanging: ctx.options.stateChanging };
     const summary = `${open.length} of ${probed.length} resources of ${where} answer GET without authentication; ${writes}` +
-      (silent ? `; ${silent} did not answer` : "");
+      // A separate response (RFC 7252 §5.2.2) later than this is not waited for
+      (silent ? `; ${silent} did not answer within ${limits.timeoutMs / 1000} s` : "");
     if (findings.length) return { verdict: "fail", summary, findings, evidence };
     if (silent === probed.length) return { verdict: "inconclusive", summary: `no resource of ${where} answered GET`, evidence };
     return { verdict: "pass", summary, evidence };
