@@ -93,6 +93,11 @@ describe("good documents", () => {
     expect(profile.provisions.map((p) => p.id)).toEqual(["5.1-1", "5.2-1"]);
   });
 
+  it("loads a profile's thresholds", async () => {
+    const profile = await loadProfile(await fixture("thresholds.yaml", `${GOOD_PROFILE}thresholds: { amplificationFactor: 3.5 }\n`));
+    expect(profile.thresholds).toEqual({ amplificationFactor: 3.5 });
+  });
+
   it("tells descriptors from profiles by content", async () => {
     expect((await loadDocument(await fixture("d.yaml", GOOD_DEVICE))).kind).toBe("descriptor");
     expect((await loadDocument(await fixture("p.yaml", GOOD_PROFILE))).kind).toBe("profile");
@@ -264,6 +269,16 @@ describe("bad profiles", () => {
       name: "malformed check id",
       yaml: `${header}  - { id: "1", title: t, level: low, checks: [Default_Passwords] }\n`,
       expected: ['5:47 provisions[0].checks[0]: expected a check id like "credentials.default-passwords", got "Default_Passwords"'],
+    },
+    {
+      name: "amplification threshold that is not a positive number",
+      yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nthresholds: { amplificationFactor: 0 }\n`,
+      expected: ["6:36 thresholds.amplificationFactor: must be > 0"],
+    },
+    {
+      name: "unknown threshold",
+      yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nthresholds: { amplification: 3 }\n`,
+      expected: [expect.stringMatching(/^6:15 thresholds\.amplification: unknown key/)],
     },
     {
       name: "profile id with capitals",

@@ -4,9 +4,17 @@ import { advertisingPrivacy } from "./ble/advertising-privacy.js";
 import { gattUnauthenticated } from "./ble/gatt-unauthenticated.js";
 import { pairing } from "./ble/pairing.js";
 import { bruteforceProtection } from "./credentials/bruteforce-protection.js";
+import { amplification } from "./coap/amplification.js";
+import { discovery } from "./coap/discovery.js";
+import { dtls } from "./coap/dtls.js";
+import { unauthenticatedAccess } from "./coap/unauthenticated-access.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { uniquePerDevice } from "./credentials/unique-per-device.js";
 import { tls } from "./crypto/tls.js";
+import { anonymousAccess } from "./mqtt/anonymous-access.js";
+import { observe } from "./mqtt/observe.js";
+import { transportSecurity } from "./mqtt/transport-security.js";
+import { wildcardSubscribe } from "./mqtt/wildcard-subscribe.js";
 import { mudConformance } from "./mud/conformance.js";
 import { mudFile } from "./mud/file.js";
 import { mudUrl } from "./mud/url.js";
@@ -24,6 +32,8 @@ export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   uniquePerDevice, bruteforceProtection,
   mudUrl, mudFile, mudConformance,
+  anonymousAccess, wildcardSubscribe, transportSecurity, observe,
+  discovery, unauthenticatedAccess, amplification, dtls,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
 ];
 

@@ -7,6 +7,7 @@ import { VERSION } from "../core/version.js";
 import { ValidationError } from "../schema/load.js";
 import { BadInput, type Io } from "./io.js";
 import { registerMudCommands } from "./mud.js";
+import type { ObserveFlags } from "./observe.js";
 import type { RunFlags } from "./run.js";
 
 function program(io: Io, setExit: (code: number) => void): Command {
@@ -31,6 +32,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--credentials <file>", "your own user:password list, one a line, tried after the declared credentials")
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
+    .option("--mqtt-observation <file>", "what `iotcert observe mqtt` recorded, for mqtt.observe (default: mqtt-observation.json in the output folder, if there)")
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 
@@ -52,6 +54,20 @@ function program(io: Io, setExit: (code: number) => void): Command {
   cmd.command("profiles")
     .description("list the shipped certification profiles")
     .action(async () => setExit(await (await import("./list-profiles.js")).profilesCommand(io.out)));
+
+  cmd.command("observe")
+    .description("lab modes that watch what a device does")
+    .command("mqtt")
+    .description("run an MQTT broker (plain and TLS) to point the device at; record its TLS use, credentials, topics and retained secrets for the next run")
+    .option("--device <file>", "the device's descriptor: names its sessions (and its siblings'), and puts the file in its output folder")
+    .option("--listen <address>", "address to listen on", "0.0.0.0")
+    .option("--port <n>", "plain MQTT port (0 picks a free one)", "1883")
+    .option("--tls-port <n>", "MQTT over TLS port (0 picks a free one)", "8883")
+    .option("--duration <seconds>", "stop after this long (default: at Ctrl-C)")
+    .option("--cert <pem>", "the broker's certificate (default: a fresh self-signed one)")
+    .option("--key <pem>", "its private key")
+    .option("--out <file>", "where to write the observation (default iotcert-out/<device id>/mqtt-observation.json)")
+    .action(async (flags: ObserveFlags) => setExit(await (await import("./observe.js")).observeMqttCommand(flags, io)));
 
   registerMudCommands(cmd, io, setExit);
   return cmd;

@@ -1,4 +1,5 @@
 // iotcert run <device.yaml>: certify one device and write its report folder.
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isPaceName, Pace } from "../core/pace.js";
@@ -11,6 +12,7 @@ import { certifyToFolder } from "./certify-to-folder.js";
 import { readCredentialsFile } from "./credentials-file.js";
 import { printDryRun } from "./dry-run.js";
 import { abortOnInterrupt } from "./interrupt.js";
+import { OBSERVATION_FILE, readObservation, type MqttObservation } from "../observe/mqtt-observation.js";
 import { BadInput, type Io } from "./io.js";
 import { ProgressLine } from "./progress-line.js";
 import { DEFAULT_PROFILE, resolveProfile } from "./profiles-source.js";
@@ -30,6 +32,23 @@ export interface RunFlags {
   mudTrust?: string[];
   mudCapture?: string;
   credentials?: string;
+  mqttObservation?: string;
+}
+
+/**
+ * The MQTT observation for mqtt.observe: the file given, else the one `iotcert observe mqtt
+ * --device` left in the output folder. A given file that cannot be read is bad input.
+ */
+async function mqttObservation(flags: RunFlags, out: string, err: NodeJS.WritableStream): Promise<MqttObservation | undefined> {
+  const file = flags.mqttObservation ?? join(out, OBSERVATION_FILE);
+  if (!flags.mqttObservation && !existsSync(file)) return undefined;
+  try {
+    const observation = await readObservation(file);
+    err.write(`using the MQTT observation in ${file} (${observation.startedAt} to ${observation.finishedAt})\n`);
+    return observation;
+  } catch (e) {
+    throw new BadInput(`--mqtt-observation ${file}: ${(e as Error).message}`);
+  }
 }
 
 /** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
@@ -65,6 +84,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   }
 
   const out = flags.out ?? join("iotcert-out", device.id);
+  const observation = await mqttObservation(flags, out, io.err);
   const progress = new ProgressLine(io.err as NodeJS.WriteStream);
   const interrupt = abortOnInterrupt(io.err);
   try {
@@ -77,6 +97,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
         ...(flags.credentials ? { extraCredentials: await readCredentialsFile(flags.credentials) } : {}),
         ...(siblings.length ? { siblings } : {}),
+        ...(observation ? { mqttObservation: observation } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,

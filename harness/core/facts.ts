@@ -75,12 +75,21 @@ export interface AcceptedCredential {
   unique: boolean;
 }
 
+/** A CoAP endpoint's resources, as its /.well-known/core lists them (RFC 6690). */
+export interface CoapResources {
+  address: string;
+  port: number;
+  /** Link targets with their parameters (rt, if, ct, title, sz, obs, …), bounded. */
+  resources: { target: string; params: Record<string, string | true> }[];
+}
+
 export interface FactMap {
   "tcp.open": OpenPort[];
   "tcp.services": Service[];
   "udp.services": UdpService[];
   "tls.certificates": CertificateFact[];
   "credentials.accepted": AcceptedCredential[];
+  "coap.resources": CoapResources;
 }
 
 export type FactKey = keyof FactMap;

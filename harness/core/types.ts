@@ -6,6 +6,7 @@ import type { FactStore, FactKey } from "./facts.js";
 import type { Scope } from "./scope.js";
 import type { Pace } from "./pace.js";
 import type { Evidence } from "./evidence.js";
+import type { MqttObservation } from "../observe/mqtt-observation.js";
 
 export type Transport = "ip" | "mqtt" | "coap" | "ble" | "serial";
 export type Verdict = "pass" | "fail" | "inconclusive" | "not-applicable" | "error";
@@ -63,6 +64,8 @@ export interface RunOptions {
   mudCapture?: string;
   /** The sibling descriptor files the device's descriptor names, loaded (inline siblings need none). */
   siblings?: Sibling[];
+  /** What `iotcert observe mqtt` saw the device do, for mqtt.observe. */
+  mqttObservation?: MqttObservation;
 }
 
 export interface CheckContext {

@@ -72,4 +72,6 @@ export interface Profile {
   description?: string;
   levels: Level[];
   provisions: Provision[];
+  /** Limits the scheme sets for measured quantities; absent ones take harness/data's defaults. */
+  thresholds?: { amplificationFactor?: number };
 }

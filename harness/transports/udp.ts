@@ -21,6 +21,11 @@ export interface UdpLimits {
    * a closed port is silence.
    */
   anyPort?: boolean;
+  /**
+   * Stop as soon as this says the answer is complete (a CoAP response with our token), instead of
+   * waiting out the time for more: for exchanges whose byte count is not the point.
+   */
+  complete?: (datagrams: Buffer[]) => boolean;
 }
 
 export interface UdpAnswer {
@@ -116,6 +121,8 @@ function exchange(
       bytes += kept.length;
       if (bytes >= limits.maxBytes || datagrams.length >= limits.maxDatagrams) {
         truncated = true;
+        finish();
+      } else if (limits.complete?.(datagrams)) {
         finish();
       }
     });

@@ -1,9 +1,9 @@
 // serial.boot-log-secrets: does the device print secrets on its serial console while it boots —
 // private keys, passwords, Wi-Fi keys, tokens (EN 303 645 provision 5.4-1)? Anyone with a
 // USB-UART adapter and the device to themselves for a minute reads them.
-import { loadData } from "../../core/data.js";
 import { TransportError } from "../../core/errors.js";
-import type { Check, FindingInput, Severity } from "../../core/types.js";
+import { findSecrets, type Leak } from "../../core/secrets.js";
+import type { Check, FindingInput } from "../../core/types.js";
 import { openSerial, type SerialConsole } from "../../transports/serial.js";
 import { escapeBytes } from "../../transports/tcp.js";
 import { captureBootLog, type BootLog } from "./boot-log.js";
@@ -17,61 +17,8 @@ const WINDOW_MS = 120_000;
 const QUIET_MS = 15_000;
 /** A secret's value in evidence, escaped; a PEM private key fits. */
 const SECRET_CHARS = 8192;
-const CONTEXT_CHARS = 160;
-/** A log that prints more secrets than this has made its point; a hostile one is not searched on. */
-const MAX_LEAKS = 50;
-
-interface SecretPattern {
-  id: string;
-  title: string;
-  severity: Severity;
-  /** Evidence key, one of harness/data/secret-keys.yaml. */
-  key: string;
-  regex: string;
-  caseSensitive?: boolean;
-  group: number;
-}
-
-interface SecretData {
-  patterns: SecretPattern[];
-  placeholders: string;
-}
-
-interface Leak {
-  pattern: SecretPattern;
-  value: string;
-  line: number;
-  /** The line it was printed on, the secret replaced by [secret]. */
-  context: string;
-}
 
 const escape = (text: string, max: number) => escapeBytes(Buffer.from(text, "latin1"), max);
-
-function findSecrets(text: string): Leak[] {
-  const { patterns, placeholders } = loadData<SecretData>("boot-log-secrets.yaml");
-  const placeholder = new RegExp(placeholders, "i");
-  const seen = new Set<string>();
-  const leaks: Leak[] = [];
-  for (const pattern of patterns) {
-    for (const match of text.matchAll(new RegExp(pattern.regex, pattern.caseSensitive ? "g" : "gi"))) {
-      if (leaks.length >= MAX_LEAKS) return leaks;
-      const value = match[pattern.group];
-      // Patterns overlap ("wifi_password=" is a Wi-Fi key and a password): the first in the file names it
-      if (!value || placeholder.test(value) || seen.has(value)) continue;
-      seen.add(value);
-      const start = text.lastIndexOf("\n", match.index) + 1;
-      const lineEnd = text.indexOf("\n", match.index);
-      const lineText = text.slice(start, lineEnd < 0 ? undefined : lineEnd).replace(/\r$/, "");
-      leaks.push({
-        pattern,
-        value,
-        line: text.slice(0, match.index).split("\n").length,
-        context: escape(lineText.split(value).join("[secret]"), CONTEXT_CHARS),
-      });
-    }
-  }
-  return leaks;
-}
 
 function findingOf(leak: Leak, path: string): FindingInput {
   return {

@@ -1,0 +1,81 @@
+// mqtt.anonymous-access: does a broker the device uses, or runs, let anyone in without a user
+// name or password? Then anyone can read the device's messages and send it commands.
+import { TransportError } from "../../core/errors.js";
+import type { Check, FindingInput, Outcome } from "../../core/types.js";
+import { connackMeaning, mqttConnect, type MqttVersion } from "../../transports/mqtt.js";
+import { brokers, plannedBrokers, where, type Broker } from "./brokers.js";
+
+const REPLY_TIMEOUT_MS = 5000;
+const VERSIONS: { version: MqttVersion; name: string }[] = [{ version: 4, name: "3.1.1" }, { version: 5, name: "5" }];
+
+interface Tried {
+  version: string;
+  /** The CONNACK code, hex, and what it means; or why no CONNACK came. */
+  connack?: string;
+  meaning?: string;
+  error?: string;
+}
+
+export const anonymousAccess: Check = {
+  id: "mqtt.anonymous-access",
+  title: "MQTT broker without authentication",
+  description:
+    "Sends a CONNECT without user name or password, in MQTT 3.1.1 and in MQTT 5, to the broker the descriptor " +
+    "names (mqtt.url) and to every MQTT port found on the device, and records each CONNACK code. Fails when a " +
+    "broker accepts either: anyone can then read the device's messages and send it commands. Nothing is " +
+    "published or subscribed.",
+  effect: "intrusive",
+  needs: [],
+  consumes: ["tcp.services"],
+
+  plan(device) {
+    return [{ address: device.mqtt?.url ? new URL(device.mqtt.url).hostname : device.network?.address ?? "", port: plannedBrokers(device), protocol: "mqtt CONNECT (3.1.1, 5)", count: "2 per broker" }];
+  },
+
+  async run(ctx): Promise<Outcome> {
+    const list = brokers(ctx);
+    if (list.length === 0) return { verdict: "not-applicable", summary: "no MQTT broker: the descriptor names none and the scan found none on the device" };
+    const results = new Map<Broker, Tried[]>();
+    for (const b of list) {
+      const tried: Tried[] = [];
+      for (const v of VERSIONS) {
+        ctx.progress(`${where(b)} MQTT ${v.name}`);
+        try {
+          const ack = await mqttConnect(ctx, b.host, b.port, {
+            tls: b.tls, version: v.version, connectTimeoutMs: ctx.pace.settings.connectTimeoutMs, replyTimeoutMs: REPLY_TIMEOUT_MS,
+          });
+          tried.push({ version: v.name, connack: `0x${ack.code.toString(16).padStart(2, "0")}`, meaning: connackMeaning(ack) });
+        } catch (err) {
+          if (!(err instanceof TransportError) || err.kind === "aborted") throw err;
+          tried.push({ version: v.name, error: `${err.kind}: ${err.message}` });
+        }
+      }
+      results.set(b, tried);
+    }
+
+    const findings: FindingInput[] = [];
+    const lines: string[] = [];
+    let unknown = 0;
+    for (const [b, tried] of results) {
+      const accepted = tried.filter((t) => t.meaning === "accepted");
+      const refused = tried.filter((t) => t.meaning === "bad-credentials" || t.meaning === "not-authorized");
+      const said = tried.map((t) => `${t.version}: ${t.connack ? `${t.connack} ${t.meaning}` : t.error}`).join(", ");
+      lines.push(`${where(b)} ${said}`);
+      if (accepted.length) {
+        findings.push({
+          severity: "high",
+          title: `MQTT broker ${where(b)} accepts a CONNECT without credentials (MQTT ${accepted.map((t) => t.version).join(" and ")})`,
+          target: { transport: "tcp", address: b.host, port: b.port, service: b.tls ? "mqtts" : "mqtt" },
+          evidence: { connacks: tried, onDevice: b.onDevice },
+        });
+      } else if (refused.length === 0) {
+        unknown++;
+      }
+    }
+    const evidence = { brokers: [...results].map(([b, tried]) => ({ host: b.host, port: b.port, tls: b.tls, onDevice: b.onDevice, connacks: tried })) };
+    const summary = lines.join("; ");
+    if (findings.length) return { verdict: "fail", summary: `anonymous MQTT accepted; ${summary}`, findings, evidence };
+    if (unknown) return { verdict: "inconclusive", summary: `${unknown} broker${unknown > 1 ? "s" : ""} refused no anonymous CONNECT in so many words; ${summary}`, evidence };
+    return { verdict: "pass", summary: `every broker refuses an anonymous CONNECT; ${summary}`, evidence };
+  },
+};
