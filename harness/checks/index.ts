@@ -4,6 +4,8 @@ import { advertisingPrivacy } from "./ble/advertising-privacy.js";
 import { gattUnauthenticated } from "./ble/gatt-unauthenticated.js";
 import { pairing } from "./ble/pairing.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
+import { securityTxt } from "./disclosure/security-txt.js";
+import { supportPeriod } from "./lifecycle/support-period.js";
 import { tls } from "./crypto/tls.js";
 import { mudConformance } from "./mud/conformance.js";
 import { mudFile } from "./mud/file.js";
@@ -22,6 +24,7 @@ export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
+  supportPeriod, securityTxt,
 ];
 
 export function builtinRegistry(): Registry {
