@@ -19,12 +19,13 @@ import { tcpPorts } from "./surface/tcp-ports.js";
 import { udpServices } from "./surface/udp-services.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
+import { updateTransport } from "./update/transport.js";
 
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
-  supportPeriod, securityTxt,
+  supportPeriod, securityTxt, updateTransport,
 ];
 
 export function builtinRegistry(): Registry {

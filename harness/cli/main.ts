@@ -30,6 +30,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--state-changing", "let checks that may change the device run (the profile must name them)")
     .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
+    .option("--update-trust <ca.pem>", "trust anchor for the update servers' TLS certificates (repeat for more; default: the usual web roots)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 

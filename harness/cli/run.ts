@@ -27,17 +27,18 @@ export interface RunFlags {
   stateChanging?: boolean;
   mudTrust?: string[];
   mudCapture?: string;
+  updateTrust?: string[];
 }
 
-/** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
-async function readTrustAnchors(files: string[]): Promise<string[]> {
+/** The --mud-trust (or --update-trust) files as PEM text; a file that is missing or holds no certificate is bad input. */
+async function readTrustAnchors(files: string[], flag = "--mud-trust"): Promise<string[]> {
   const { trustAnchorsIn } = await import("../mud/signature.js");
   return Promise.all(files.map(async (file) => {
-    const text = await readFile(file).catch((err: Error) => { throw new BadInput(`--mud-trust ${file}: ${err.message}`); });
+    const text = await readFile(file).catch((err: Error) => { throw new BadInput(`${flag} ${file}: ${err.message}`); });
     try {
       if (trustAnchorsIn(text).length === 0) throw new Error("no certificate in it");
     } catch (err) {
-      throw new BadInput(`--mud-trust ${file}: ${(err as Error).message}`);
+      throw new BadInput(`${flag} ${file}: ${(err as Error).message}`);
     }
     return text.toString("utf8");
   }));
@@ -71,6 +72,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         stateChanging: !!flags.stateChanging,
         ...(flags.mudTrust?.length ? { mudTrustAnchors: await readTrustAnchors(flags.mudTrust) } : {}),
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
+        ...(flags.updateTrust?.length ? { updateTrustAnchors: await readTrustAnchors(flags.updateTrust, "--update-trust") } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,

@@ -60,6 +60,8 @@ export interface RunOptions {
   mudTrustAnchors?: string[];
   /** A pcap/pcapng capture of the device's traffic, for the mud.* checks (--mud-capture). */
   mudCapture?: string;
+  /** PEM text of the trust anchors that update servers' certificates must chain to (--update-trust); absent: Node's roots. */
+  updateTrustAnchors?: string[];
 }
 
 export interface CheckContext {

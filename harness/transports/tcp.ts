@@ -28,7 +28,7 @@ export interface TlsInfo {
   protocol: string | null;
   cipher: string;
   certificate?: PeerCertificate;
-  /** The chain verified against the trust anchors given to startTls (or Node's roots); the host name is not part of it. */
+  /** The chain verified against the trust anchors given to startTls (or Node's roots), and the certificate names the host. */
   authorized: boolean;
   authorizationError?: string;
 }
@@ -154,6 +154,8 @@ export class TcpConnection {
     this.socket.removeAllListeners("data");
     const tlsSocket: TLSSocket = tlsConnect({
       socket: this.socket,
+      // The name `authorized` is judged against (Node would take "localhost" for a bare socket)
+      host: this.host,
       rejectUnauthorized: false,
       ...(limits.servername ? { servername: limits.servername } : {}),
       ...(limits.ca ? { ca: limits.ca } : {}),
