@@ -19,13 +19,14 @@ import { tcpPorts } from "./surface/tcp-ports.js";
 import { udpServices } from "./surface/udp-services.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
+import { updateSignature } from "./update/signature.js";
 import { updateTransport } from "./update/transport.js";
 
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
-  supportPeriod, securityTxt, updateTransport,
+  supportPeriod, securityTxt, updateTransport, updateSignature,
 ];
 
 export function builtinRegistry(): Registry {
