@@ -19,6 +19,7 @@ import { tcpPorts } from "./surface/tcp-ports.js";
 import { udpServices } from "./surface/udp-services.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
+import { firmwareSecrets } from "./update/firmware-secrets.js";
 import { updateSignature } from "./update/signature.js";
 import { updateTransport } from "./update/transport.js";
 
@@ -26,7 +27,7 @@ export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
-  supportPeriod, securityTxt, updateTransport, updateSignature,
+  supportPeriod, securityTxt, updateTransport, updateSignature, firmwareSecrets,
 ];
 
 export function builtinRegistry(): Registry {
