@@ -20,6 +20,7 @@ import { udpServices } from "./surface/udp-services.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
 import { firmwareSecrets } from "./update/firmware-secrets.js";
+import { rogueServer } from "./update/rogue-server.js";
 import { updateSignature } from "./update/signature.js";
 import { updateTransport } from "./update/transport.js";
 
@@ -27,7 +28,7 @@ export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
   mudUrl, mudFile, mudConformance,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
-  supportPeriod, securityTxt, updateTransport, updateSignature, firmwareSecrets,
+  supportPeriod, securityTxt, updateTransport, updateSignature, firmwareSecrets, rogueServer,
 ];
 
 export function builtinRegistry(): Registry {
