@@ -12,7 +12,9 @@ import { rogueServer, tamper } from "../harness/checks/update/rogue-server.js";
 import { Pace } from "../harness/core/pace.js";
 import type { Descriptor, UpdateLab, VersionReadback } from "../harness/schema/types.js";
 import { makeContext } from "./helpers/context.js";
+import { needs, ptyConsolesMissing, scriptConsole } from "./helpers/pty-console.js";
 import { startUpdatingDevice, type UpdatePolicy, type UpdatingDevice } from "./helpers/update-device.js";
+import { readVersion, versionIn } from "../harness/update/version-readback.js";
 import { openssl, TestPki } from "./fixtures/mud/pki.js";
 
 const pki = new TestPki();
@@ -134,5 +136,24 @@ describe("update.rogue-server", () => {
     const altered = tamper(image);
     expect(altered.length).toBe(image.length);
     expect([...altered].filter((b, i) => b !== image[i])).toHaveLength(1);
+  });
+});
+
+describe("version readback", () => {
+  it("takes the pattern's first group, or the whole answer trimmed, escaped and bounded", () => {
+    expect(versionIn(Buffer.from('{"version":"2.4.17"}'), '"version":"([^"]+)"')).toBe("2.4.17");
+    expect(versionIn(Buffer.from("  1.0.2\n"), undefined)).toBe("1.0.2");
+    expect(versionIn(Buffer.from("no version here"), "v(\\d+)")).toBeUndefined();
+    expect(versionIn(Buffer.from("1.0\x1b[2J"), undefined)).toBe("1.0\\x1b[2J");
+  });
+
+  const [title, skip] = needs("reads the version from a shell on the serial console", ptyConsolesMissing());
+  it.skipIf(skip)(title, async () => {
+    const pty = await scriptConsole("root-shell.sh");
+    stops.push(() => pty.stop());
+    const device: Descriptor = { id: "s", vendor: "v", model: "m", firmware: "1", serial: { path: pty.path, baudRate: 115200 } };
+    // The shell echoes the command; only its output has digits after "fw-version="
+    const got = await readVersion(makeContext({ device }), { serial: { command: "echo fw-version=$((1)).0.2", pattern: "fw-version=(\\d[\\w.]*)" } });
+    expect(got).toEqual({ ok: true, version: "1.0.2" });
   });
 });

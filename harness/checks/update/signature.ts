@@ -99,7 +99,7 @@ export const updateSignature: Check = {
     }
 
     if (!update.signatureUrl) {
-      if (!update.firmwareUrl && !update.firmwareImage && !update.manifestUrl) return { verdict: "not-applicable", summary: "no update declared (declared.update)" };
+      if (!update.firmwareUrl && !update.firmwareImage && !update.manifestUrl) return { verdict: "inconclusive", summary: "no update declared (declared.update): nothing to verify" };
       return unsigned("no SUIT manifest and no detached signature (declared.update.signatureUrl)");
     }
     const sig = await fetchBounded(ctx, update.signatureUrl, MAX_SIGNATURE_BYTES);
