@@ -4,7 +4,12 @@
 // serves its firmware over plain HTTP.
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server, type ServerOptions } from "node:https";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { main } from "../harness/cli/main.js";
+import type { Report } from "../harness/core/report.js";
+import { capture } from "./helpers/capture.js";
 import { updateTransport } from "../harness/checks/update/transport.js";
 import type { Service } from "../harness/core/facts.js";
 import { Pace } from "../harness/core/pace.js";
@@ -116,5 +121,31 @@ describe("update.transport", () => {
   it("is inconclusive when no update URL is declared or none can be reached", async () => {
     expect((await updateTransport.run(context({}))).verdict).toBe("inconclusive");
     expect((await updateTransport.run(context({ manifestUrl: "https://127.0.0.1:1/manifest.json" }))).verdict).toBe("inconclusive");
+  });
+});
+
+describe("iotcert run --update-trust", () => {
+  async function iotcert(...argv: string[]) {
+    const [out, err] = [capture(), capture()];
+    const code = await main(argv, { out, err });
+    return { code, err: err.text() };
+  }
+
+  it("judges the update server against the CA given, and refuses a file with no certificate", async () => {
+    const base = await updateServer(good());
+    const device = pki.path("update-device.yaml");
+    writeFileSync(device, stringify({ id: "upd", vendor: "v", model: "m", firmware: "1", declared: { update: urls(base) } }));
+    const out = pki.path("out");
+    const trusted = await iotcert("run", device, "--only", "update.transport", "--out", out, "--update-trust", pki.path("ca.pem"));
+    expect(trusted.code).toBe(0);
+    const report = JSON.parse(readFileSync(`${out}/report.json`, "utf8")) as Report;
+    expect(report.checks.find((c) => c.id === "update.transport")?.verdict).toBe("pass");
+
+    const untrusted = await iotcert("run", device, "--only", "update.transport", "--out", out);
+    expect(untrusted.code).toBe(0);
+    expect((JSON.parse(readFileSync(`${out}/report.json`, "utf8")) as Report).checks.find((c) => c.id === "update.transport")?.verdict).toBe("fail");
+
+    const bad = await iotcert("run", device, "--update-trust", device);
+    expect(bad).toMatchObject({ code: 2, err: expect.stringContaining(`--update-trust ${device}:`) });
   });
 });
