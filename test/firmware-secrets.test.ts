@@ -9,6 +9,7 @@ import { readFileSync as readBuffer, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { firmwareSecrets } from "../harness/checks/update/firmware-secrets.js";
+import { loadData } from "../harness/core/data.js";
 import { DEFAULT_UNPACK_LIMITS, unpackImage } from "../harness/firmware/unpack.js";
 import { compareVersions } from "../harness/firmware/versions.js";
 import { makeContext } from "./helpers/context.js";
@@ -152,3 +153,26 @@ async function runIsolated(image: string): Promise<{ files: number; bytesWritten
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "test/helpers/unpack-and-search.ts", image], { maxBuffer: 1024 * 1024 });
   return JSON.parse(stdout);
 }
+
+describe("the firmware data files", () => {
+  const components = loadData<{ components: { name: string; regex: string; minimum: string; why: string }[] }>("firmware-components.yaml").components;
+  const samples: Record<string, string> = {
+    BusyBox: "BusyBox v1.31.1 (2020-03-02)", Dropbear: "Dropbear sshd v2019.78", OpenSSL: "OpenSSL 1.0.2k  26 Jan 2017", OpenSSH: "OpenSSH_7.4p1",
+    dnsmasq: "dnsmasq-2.78", lighttpd: "lighttpd/1.4.45", Linux: "Linux version 3.10.14 (root@build)",
+  };
+  it.each(components.map((c) => [c.name, c] as const))("%s: its pattern reads a real version string, older than the minimum, and names a source", (name, c) => {
+    const version = new RegExp(c.regex).exec(samples[name]!)?.[1];
+    expect(version).toBeDefined();
+    expect(compareVersions(version!, c.minimum)).toBeLessThan(0);
+    expect(c.why).toMatch(/https:\/\//);
+  });
+
+  it("text patterns exist in boot-log-secrets.yaml and put their secret under a redacted key", () => {
+    const wanted = loadData<{ textPatterns: string[] }>("firmware-secrets.yaml").textPatterns;
+    const patterns = loadData<{ patterns: { id: string; key: string }[] }>("boot-log-secrets.yaml").patterns;
+    const secretKeys = loadData<{ keys: string[] }>("secret-keys.yaml").keys;
+    for (const id of wanted) expect(secretKeys).toContain(patterns.find((p) => p.id === id)?.key);
+    // The keys firmware-secrets itself writes secrets under
+    for (const key of ["privateKey", "password"]) expect(secretKeys).toContain(key);
+  });
+});
