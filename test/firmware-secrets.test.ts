@@ -91,6 +91,7 @@ describe("unpacking refuses what it must not follow", () => {
     expect(result.refused).toEqual([{ path: "bomb.zip", reason: expect.stringMatching(/declares 4194304000 bytes unpacked, more than the 1073741824-byte budget: a zip bomb$/) }]);
     expect(result.bytesWritten).toBe(0);
     expect(result.maxRssBytes).toBeLessThan(256 * MiB);
+    console.log(`zip bomb (4 GiB declared): refused, peak RSS ${(result.maxRssBytes / MiB).toFixed(0)} MiB`);
   });
 
   it("refuses a single entry that expands more than 1000 times", async () => {

@@ -2,6 +2,7 @@
 // the declared manifest, firmware and signature URLs are https with a valid certificate for their
 // host and TLS 1.2 or later, the same files are not also served over plain HTTP, the manifest points
 // only to https, and the device itself serves no firmware or manifest over plain HTTP.
+import { isIP } from "node:net";
 import { rootCertificates, checkServerIdentity } from "node:tls";
 import { loadData } from "../../core/data.js";
 import { TransportError } from "../../core/errors.js";
@@ -65,7 +66,7 @@ async function judgeUrl(ctx: CheckContext, kind: UrlKind, url: string, findings:
   if (session && !MODERN.has(session.protocol ?? "")) {
     findings.push({ severity: "high", title: `the update ${kind} server negotiated ${session.protocol}, below TLS 1.2`, target, evidence: { url } });
   } else {
-    const old = await tlsHandshake(ctx, host, port, { minVersion: "TLSv1", maxVersion: "TLSv1.1", timeoutMs: TIMEOUT_MS, ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) });
+    const old = await tlsHandshake(ctx, host, port, { minVersion: "TLSv1", maxVersion: "TLSv1.1", timeoutMs: TIMEOUT_MS, ...(isIP(host) ? {} : { servername: host }) });
     if (old.ok) findings.push({ severity: "medium", title: `the update ${kind} server also accepts ${old.protocol}`, target, evidence: { url } });
   }
   if (res.status !== 200) findings.push({ severity: "info", title: `the update ${kind} URL answers HTTP ${res.status}`, target, evidence: { url: res.url } });
