@@ -268,7 +268,7 @@ describe("coap.amplification", () => {
 
   it("takes the profile's threshold over the default", async () => {
     const server = await rawServer((msg, from, s) => s.send(reply(parse(msg), "2.05", Buffer.alloc(60, 0x63)), from.port, from.address));
-    const profile: Profile = { id: "strict", title: "t", levels: ["low"], provisions: [], thresholds: { amplificationFactor: 100 } };
+    const profile: Profile = { id: "strict", title: "t", levels: ["low"], provisions: [], parameters: { amplificationFactor: 100 } };
     const ctx = { ...makeContext({ device: device(server.port) }), profile };
     const out = await runCheck(amplification, ctx);
     expect(out.verdict).toBe("pass");

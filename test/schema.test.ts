@@ -93,9 +93,9 @@ describe("good documents", () => {
     expect(profile.provisions.map((p) => p.id)).toEqual(["5.1-1", "5.2-1"]);
   });
 
-  it("loads a profile's thresholds", async () => {
-    const profile = await loadProfile(await fixture("thresholds.yaml", `${GOOD_PROFILE}thresholds: { amplificationFactor: 3.5 }\n`));
-    expect(profile.thresholds).toEqual({ amplificationFactor: 3.5 });
+  it("loads a profile's amplification threshold", async () => {
+    const profile = await loadProfile(await fixture("thresholds.yaml", `${GOOD_PROFILE}parameters: { amplificationFactor: 3.5 }\n`));
+    expect(profile.parameters).toEqual({ amplificationFactor: 3.5 });
   });
 
   it("tells descriptors from profiles by content", async () => {
@@ -126,6 +126,61 @@ describe("every example descriptor in devices/examples is valid", async () => {
   it.each(names)("%s", async (name) => {
     const device = await loadDescriptor(packagePath("devices", "examples", name));
     expect(device.id).toBeTruthy();
+  });
+});
+
+const UPDATE_DEVICE = `id: plug-2
+vendor: Acme
+model: P1
+firmware: "1.0.3"
+network: { address: 192.0.2.10 }
+declared:
+  update:
+    manifestUrl: https://updates.acme.example/p1/manifest.json
+    firmwareUrl: https://updates.acme.example/p1/fw-1.0.3.bin
+    signatureUrl: https://updates.acme.example/p1/fw-1.0.3.bin.sig
+    publicKey: |
+      -----BEGIN PUBLIC KEY-----
+      MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+      -----END PUBLIC KEY-----
+    firmwareImage: firmware/p1-1.0.3.bin
+    versionReadback: { http: { url: "http://192.0.2.10/api/version", pattern: '"version":"([^"]+)"' } }
+  supportPeriodEnd: 2030-12-31
+  vulnerabilityDisclosureUrl: https://acme.example/.well-known/security.txt
+updateLab:
+  listen: { address: 198.18.0.1, port: 443 }
+  tls: { cert: lab/updates.pem, key: lab/updates.key }
+  current: { version: "1.0.4", image: fw-1.0.4.bin, signature: fw-1.0.4.bin.sig }
+  older: { version: "1.0.1", image: fw-1.0.1.bin, signature: fw-1.0.1.bin.sig, manifest: manifest-1.0.1.json }
+  waitSeconds: 60
+`;
+
+describe("update, lifecycle and disclosure declarations", () => {
+  it("loads the update URLs, key, image, version readback and the rogue-server lab", async () => {
+    const device = await loadDescriptor(await fixture("update-device.yaml", UPDATE_DEVICE));
+    expect(device.declared?.update?.versionReadback).toEqual({ http: { url: "http://192.0.2.10/api/version", pattern: '"version":"([^"]+)"' } });
+    expect(device.declared?.update?.publicKey).toContain("BEGIN PUBLIC KEY");
+    expect(device.updateLab?.older.version).toBe("1.0.1");
+  });
+
+  it("refuses a version readback naming two ways, a key that is not PEM and a lab release without a version", async () => {
+    const yaml = UPDATE_DEVICE
+      .replace("versionReadback: { http:", "versionReadback: { mqtt: { topic: fw/version }, http:")
+      .replace("-----BEGIN PUBLIC KEY-----", "-----BEGIN KEY-----")
+      .replace('current: { version: "1.0.4", ', "current: { ");
+    const issues = brief(await issuesOf(loadDescriptor, await fixture("bad-update.yaml", yaml)));
+    expect(issues).toEqual([
+      expect.stringMatching(/^11:16 declared\.update\.publicKey: expected a PEM public key/),
+      "16:22 declared.update.versionReadback: must have exactly one of http, mqtt or serial",
+      '22:3 updateLab.current: missing required key "version"',
+    ]);
+  });
+
+  it("loads a profile's thresholds and refuses an unknown one", async () => {
+    const profile = await loadProfile(await fixture("params.yaml", GOOD_PROFILE.replace("levels: [low, high]\n", "levels: [low, high]\nparameters: { minimumSupportMonths: 24, requireSignedUpdates: true }\n")));
+    expect(profile.parameters).toEqual({ minimumSupportMonths: 24, requireSignedUpdates: true });
+    const bad = await fixture("bad-params.yaml", GOOD_PROFILE.replace("levels: [low, high]\n", "levels: [low, high]\nparameters: { minimumSupportMonth: 24 }\n"));
+    expect(brief(await issuesOf(loadProfile, bad))).toEqual([expect.stringMatching(/^4:15 parameters\.minimumSupportMonth: unknown key "minimumSupportMonth".*did you mean "minimumSupportMonths"\?$/)]);
   });
 });
 
@@ -240,7 +295,7 @@ describe("bad descriptors give the position, the field and what was expected", (
     const issues = await issuesOf(loadDescriptor, file);
     expect(brief(issues)).toEqual([
       '1:1 : missing required key "vendor"',
-      '2:1 vendr: unknown key "vendr" (expected one of: id, vendor, model, firmware, network, mqtt, coap, serial, ble, declared, attestations, loginForms, siblings); did you mean "vendor"?',
+      '2:1 vendr: unknown key "vendr" (expected one of: id, vendor, model, firmware, network, mqtt, coap, serial, ble, declared, updateLab, attestations, loginForms, siblings); did you mean "vendor"?',
       "5:43 network.tcpPorts[0]: must be >= 1, got 0",
     ]);
     expect(formatIssue(issues[1]!)).toBe(`${file}:2:1: vendr: ${issues[1]!.message}`);
@@ -272,13 +327,13 @@ describe("bad profiles", () => {
     },
     {
       name: "amplification threshold that is not a positive number",
-      yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nthresholds: { amplificationFactor: 0 }\n`,
-      expected: ["6:36 thresholds.amplificationFactor: must be > 0"],
+      yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nparameters: { amplificationFactor: 0 }\n`,
+      expected: ["6:36 parameters.amplificationFactor: must be > 0"],
     },
     {
       name: "unknown threshold",
-      yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nthresholds: { amplification: 3 }\n`,
-      expected: [expect.stringMatching(/^6:15 thresholds\.amplification: unknown key/)],
+      yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nparameters: { amplification: 3 }\n`,
+      expected: [expect.stringMatching(/^6:15 parameters\.amplification: unknown key/)],
     },
     {
       name: "profile id with capitals",

@@ -37,9 +37,21 @@ async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
   return { key, cert: cert.toString("pem") };
 }
 
+/** RFC 9116: how to report a vulnerability, valid for half a year from start-up. */
+function securityTxt(): string {
+  const expires = new Date();
+  expires.setMonth(expires.getMonth() + 6);
+  return `Contact: mailto:security@nordlys.example\nExpires: ${expires.toISOString().replace(/\.\d+Z$/, "Z")}\nPreferred-Languages: en, nb\n`;
+}
+
 function statusPage(username: string, password: string): RequestListener {
   const expected = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  const disclosure = securityTxt();
   return (req, res) => {
+    if (req.url === "/.well-known/security.txt") {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(disclosure);
+      return;
+    }
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="Nordlys T2", charset="UTF-8"', "content-type": "text/plain" });
       res.end("login required\n");
@@ -69,7 +81,7 @@ export async function startThermostat(opts: { host?: string } = {}): Promise<Sim
     declared: {
       openPorts: [`${ports.https}/tcp`],
       supportPeriodEnd: supportEnd.toISOString().slice(0, 10),
-      vulnerabilityDisclosureUrl: "https://nordlys.example/.well-known/security.txt",
+      vulnerabilityDisclosureUrl: `https://${host.includes(":") ? `[${host}]` : host}:${ports.https}/.well-known/security.txt`,
       credentials: [{ ...credential, service: "https", unique: true }],
     },
     attestations: {

@@ -10,6 +10,8 @@ import { dtls } from "./coap/dtls.js";
 import { unauthenticatedAccess } from "./coap/unauthenticated-access.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
 import { uniquePerDevice } from "./credentials/unique-per-device.js";
+import { securityTxt } from "./disclosure/security-txt.js";
+import { supportPeriod } from "./lifecycle/support-period.js";
 import { tls } from "./crypto/tls.js";
 import { anonymousAccess } from "./mqtt/anonymous-access.js";
 import { observe } from "./mqtt/observe.js";
@@ -27,6 +29,10 @@ import { tcpPorts } from "./surface/tcp-ports.js";
 import { udpServices } from "./surface/udp-services.js";
 import { undeclaredPorts } from "./surface/undeclared-ports.js";
 import { versionDisclosure } from "./surface/version-disclosure.js";
+import { firmwareSecrets } from "./update/firmware-secrets.js";
+import { rogueServer } from "./update/rogue-server.js";
+import { updateSignature } from "./update/signature.js";
+import { updateTransport } from "./update/transport.js";
 
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
@@ -35,6 +41,7 @@ export const ALL_CHECKS = [
   anonymousAccess, wildcardSubscribe, transportSecurity, observe,
   discovery, unauthenticatedAccess, amplification, dtls,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
+  supportPeriod, securityTxt, updateTransport, updateSignature, firmwareSecrets, rogueServer,
 ];
 
 export function builtinRegistry(): Registry {

@@ -3,7 +3,8 @@ import { builtinRegistry } from "../checks/index.js";
 
 export function checksCommand(out: NodeJS.WritableStream): number {
   for (const c of builtinRegistry().all()) {
-    out.write(`${c.id}  [${c.effect}; needs ${c.needs.join(", ") || "none"}]\n  ${c.title}\n  ${c.description}\n\n`);
+    const needs = c.needs.length ? `needs ${c.needs.join(", ")}` : "needs no device interface";
+    out.write(`${c.id}  [${c.effect}; ${needs}]\n  ${c.title}\n  ${c.description}\n\n`);
   }
   return 0;
 }

@@ -33,6 +33,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--credentials <file>", "your own user:password list, one a line, tried after the declared credentials")
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
     .option("--mqtt-observation <file>", "what `iotcert observe mqtt` recorded, for mqtt.observe (default: mqtt-observation.json in the output folder, if there)")
+    .option("--update-trust <ca.pem>", "trust anchor for the update servers' TLS certificates (repeat for more; default: the usual web roots)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 

@@ -33,6 +33,7 @@ export interface RunFlags {
   mudCapture?: string;
   credentials?: string;
   mqttObservation?: string;
+  updateTrust?: string[];
 }
 
 /**
@@ -51,15 +52,15 @@ async function mqttObservation(flags: RunFlags, out: string, err: NodeJS.Writabl
   }
 }
 
-/** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
-async function readTrustAnchors(files: string[]): Promise<string[]> {
+/** The --mud-trust (or --update-trust) files as PEM text; a file that is missing or holds no certificate is bad input. */
+async function readTrustAnchors(files: string[], flag = "--mud-trust"): Promise<string[]> {
   const { trustAnchorsIn } = await import("../mud/signature.js");
   return Promise.all(files.map(async (file) => {
-    const text = await readFile(file).catch((err: Error) => { throw new BadInput(`--mud-trust ${file}: ${err.message}`); });
+    const text = await readFile(file).catch((err: Error) => { throw new BadInput(`${flag} ${file}: ${err.message}`); });
     try {
       if (trustAnchorsIn(text).length === 0) throw new Error("no certificate in it");
     } catch (err) {
-      throw new BadInput(`--mud-trust ${file}: ${(err as Error).message}`);
+      throw new BadInput(`${flag} ${file}: ${(err as Error).message}`);
     }
     return text.toString("utf8");
   }));
@@ -98,6 +99,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ...(flags.credentials ? { extraCredentials: await readCredentialsFile(flags.credentials) } : {}),
         ...(siblings.length ? { siblings } : {}),
         ...(observation ? { mqttObservation: observation } : {}),
+        ...(flags.updateTrust?.length ? { updateTrustAnchors: await readTrustAnchors(flags.updateTrust, "--update-trust") } : {}),
       },
       signal: interrupt.signal,
       redact: !!flags.redact,

@@ -66,6 +66,8 @@ export interface RunOptions {
   siblings?: Sibling[];
   /** What `iotcert observe mqtt` saw the device do, for mqtt.observe. */
   mqttObservation?: MqttObservation;
+  /** PEM text of the trust anchors that update servers' certificates must chain to (--update-trust); absent: Node's roots. */
+  updateTrustAnchors?: string[];
 }
 
 export interface CheckContext {

@@ -260,6 +260,9 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
     case "minimum":
     case "maximum":
       return { path, message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${got}` };
+    case "minProperties":
+    case "maxProperties":
+      return { path, message: expected ? `must have ${expected}` : `must have ${params.limit === 1 && e.keyword === "minProperties" ? "a key" : `${e.keyword === "minProperties" ? "at least" : "at most"} ${String(params.limit)} keys`}` };
     case "minItems":
       return { path, message: params.limit === 1 ? "must not be empty" : `must have at least ${String(params.limit)} items` };
     case "minLength":

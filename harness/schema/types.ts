@@ -32,6 +32,43 @@ export interface Attestation {
   by?: string;
 }
 
+/** How the unit tells the version it runs; exactly one of the three. */
+export type VersionReadback =
+  | { http: { url: string; pattern?: string } }
+  | { mqtt: { topic: string; pattern?: string } }
+  | { serial: { command: string; pattern?: string } };
+
+export interface DeclaredUpdate {
+  manifestUrl?: string;
+  firmwareUrl?: string;
+  /** Detached signature over the image at firmwareUrl. */
+  signatureUrl?: string;
+  /** PEM SPKI, Ed25519 or ECDSA. */
+  publicKey?: string;
+  /** PEM CA certificates for CMS signatures. */
+  trustAnchor?: string;
+  /** A copy of the image on the lab machine. */
+  firmwareImage?: string;
+  versionReadback?: VersionReadback;
+}
+
+/** A correctly signed release: files on the lab machine. */
+export interface Release {
+  version: string;
+  image: string;
+  signature?: string;
+  manifest?: string;
+}
+
+/** Lab set-up for update.rogue-server. */
+export interface UpdateLab {
+  listen: { address: string; port: number };
+  tls?: { cert: string; key: string };
+  current: Release;
+  older: Release;
+  waitSeconds?: number;
+}
+
 export interface Descriptor {
   id: string;
   vendor: string;
@@ -45,11 +82,12 @@ export interface Descriptor {
   declared?: {
     openPorts?: string[];
     mudUrl?: string;
-    update?: { manifestUrl?: string; firmwareUrl?: string };
+    update?: DeclaredUpdate;
     supportPeriodEnd?: string;
     vulnerabilityDisclosureUrl?: string;
     credentials?: DeclaredCredential[];
   };
+  updateLab?: UpdateLab;
   attestations?: Record<string, Attestation>;
   loginForms?: FormLogin[];
   siblings?: (string | SiblingAddress)[];
@@ -65,13 +103,20 @@ export interface Provision {
   attestation?: boolean;
 }
 
+/** Thresholds the scheme sets. */
+export interface ProfileParameters {
+  /** coap.amplification: above this factor an answer is a finding; absent: harness/data\'s default. */
+  amplificationFactor?: number;
+  minimumSupportMonths?: number;
+  requireSignedUpdates?: boolean;
+}
+
 export interface Profile {
   id: string;
   title: string;
   version?: string;
   description?: string;
   levels: Level[];
+  parameters?: ProfileParameters;
   provisions: Provision[];
-  /** Limits the scheme sets for measured quantities; absent ones take harness/data's defaults. */
-  thresholds?: { amplificationFactor?: number };
 }

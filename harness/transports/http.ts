@@ -6,7 +6,7 @@ import { request } from "node:http";
 import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import { TransportError, toTransportError } from "../core/errors.js";
-import { connectTcp, type Link, type TcpConnection } from "./tcp.js";
+import { connectTcp, type Link, type TcpConnection, type TlsInfo } from "./tcp.js";
 
 export interface HttpGetOptions {
   host: string;
@@ -20,6 +20,8 @@ export interface HttpGetOptions {
   timeoutMs: number;
   /** Body bytes kept; the rest is not read and `truncated` is set. */
   maxBytes: number;
+  /** PEM trust anchors the server's chain is judged against (response.tls.authorized); absent: Node's roots. */
+  ca?: string[];
 }
 
 export interface HttpResponse {
@@ -28,6 +30,8 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: Buffer;
   truncated: boolean;
+  /** The TLS session, for https. */
+  tls?: TlsInfo;
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -103,11 +107,13 @@ export async function httpRequest(link: Link, method: "GET" | "POST", opts: Http
   const deadline = performance.now() + opts.timeoutMs;
   const left = () => Math.max(1, deadline - performance.now());
 
-  let conn = await connectTcp(link, host, port, opts.timeoutMs);
+  // Large downloads (firmware images) need more than the default per-connection cap
+  let conn = await connectTcp(link, host, port, opts.timeoutMs, { capBytes: opts.maxBytes + MAX_HEADER_BYTES + READ_CHUNK });
+  let tls: TlsInfo | undefined;
   if (opts.tls) {
     try {
       // SNI carries host names only; an address is sent without it
-      conn = (await conn.startTls({ timeoutMs: left(), ...(isIP(host) ? {} : { servername: host }) })).connection;
+      ({ connection: conn, info: tls } = await conn.startTls({ timeoutMs: left(), ...(isIP(host) ? {} : { servername: host }), ...(opts.ca ? { ca: opts.ca } : {}) }));
     } catch (err) {
       conn.close();
       throw err;
@@ -152,7 +158,7 @@ export async function httpRequest(link: Link, method: "GET" | "POST", opts: Http
       const chunks: Buffer[] = [];
       let size = 0;
       const done = (truncated: boolean) => finish({
-        response: { status: res.statusCode ?? 0, headers: firstValues(res.rawHeaders), body: Buffer.concat(chunks), truncated },
+        response: { status: res.statusCode ?? 0, headers: firstValues(res.rawHeaders), body: Buffer.concat(chunks), truncated, ...(tls ? { tls } : {}) },
       });
       res.on("data", (chunk: Buffer) => {
         const room = opts.maxBytes - size;

@@ -123,3 +123,72 @@ export async function mqttConnect(link: Link, host: string, port: number, o: Mqt
     conn.close();
   }
 }
+
+/** A SUBSCRIBE for one topic filter at QoS 0 (MQTT 3.1.1 §3.8, MQTT 5 §3.8). */
+export function subscribePacket(version: MqttVersion, packetId: number, topic: string): Buffer {
+  const body = Buffer.concat([Buffer.from([packetId >> 8, packetId & 0xff]), ...(version === 5 ? [varint(0)] : []), str(topic), Buffer.from([0])]);
+  return Buffer.concat([Buffer.from([0x82]), varint(body.length), body]);
+}
+
+/** Topic and payload of a whole PUBLISH packet; undefined for any other packet. */
+export function parsePublish(p: Buffer, version: MqttVersion): { topic: string; payload: Buffer } | undefined {
+  if (p[0]! >> 4 !== 3) return undefined;
+  const qos = (p[0]! >> 1) & 3;
+  let i = 1;
+  while (p[i]! & 0x80) i++;
+  let at = i + 1;
+  const topicLength = p.readUInt16BE(at);
+  const topic = p.subarray(at + 2, at + 2 + topicLength).toString("utf8");
+  at += 2 + topicLength + (qos > 0 ? 2 : 0);
+  if (version === 5) {
+    // Skip the properties: a variable byte integer length, then that many bytes
+    let len = 0;
+    let mult = 1;
+    for (;;) {
+      const byte = p[at++]!;
+      len += (byte & 0x7f) * mult;
+      if ((byte & 0x80) === 0) break;
+      mult *= 128;
+    }
+    at += len;
+  }
+  return { topic, payload: p.subarray(at) };
+}
+
+/**
+ * Subscribe to `topic` and return the payload of the first message on it (a retained one comes at
+ * once), or undefined when none comes within `waitMs`. Reads are capped at `maxBytes` per packet.
+ * Throws TransportError when the broker cannot be reached or refuses the CONNECT.
+ */
+export async function mqttReadTopic(
+  link: Link,
+  host: string,
+  port: number,
+  o: MqttConnectOptions & { topic: string; waitMs: number; maxBytes: number },
+): Promise<Buffer | undefined> {
+  let conn = await connectTcp(link, host, port, o.connectTimeoutMs);
+  try {
+    if (o.tls) conn = (await conn.startTls({ timeoutMs: o.connectTimeoutMs })).connection;
+    await conn.write(connectPacket(o, `iotcert-${randomBytes(4).toString("hex")}`));
+    const read = await conn.readUntil(packetLength, { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
+    if (read.end !== "match") throw new TransportError(read.end === "timeout" ? "timeout" : "protocol", `${host}:${port}: no CONNACK (${read.end})`);
+    const ack = parseConnack(read.data, o.version);
+    if (ack.code !== 0) throw new TransportError("protocol", `${host}:${port}: the broker refused the CONNECT (code ${ack.code})`);
+    await conn.write(subscribePacket(o.version, 1, o.topic));
+    const deadline = performance.now() + o.waitMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return undefined;
+      const packet = await conn.readUntil(packetLength, { maxBytes: o.maxBytes, timeoutMs: left });
+      if (packet.end === "timeout") return undefined;
+      if (packet.end !== "match") throw new TransportError(packet.end === "closed" ? "closed" : "too-large", `${host}:${port}: ${packet.end} while waiting on ${o.topic}`);
+      const message = parsePublish(packet.data, o.version);
+      if (message?.topic === o.topic) {
+        await conn.write(Buffer.from([0xe0, 0x00])).catch(() => {});
+        return message.payload;
+      }
+    }
+  } finally {
+    conn.close();
+  }
+}

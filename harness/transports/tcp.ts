@@ -28,7 +28,9 @@ export interface TlsInfo {
   protocol: string | null;
   cipher: string;
   certificate?: PeerCertificate;
+  /** The chain verified against the trust anchors given to startTls (or Node's roots), and the certificate names the host. */
   authorized: boolean;
+  authorizationError?: string;
 }
 
 export class TcpConnection {
@@ -44,11 +46,12 @@ export class TcpConnection {
     private readonly socket: Duplex,
     private readonly link: Link,
     private readonly release: () => void,
+    private readonly capBytes = CONNECTION_CAP,
   ) {
     socket.on("data", (chunk: Buffer) => {
       this.#received += chunk.length;
-      if (this.#received > CONNECTION_CAP) {
-        this.#error = new TransportError("too-large", `${host}:${port} sent more than ${CONNECTION_CAP} bytes`);
+      if (this.#received > capBytes) {
+        this.#error = new TransportError("too-large", `${host}:${port} sent more than ${capBytes} bytes`);
         socket.destroy();
       } else {
         this.#buffer = Buffer.concat([this.#buffer, chunk]);
@@ -143,7 +146,7 @@ export class TcpConnection {
    * Start TLS on this connection (a ClientHello is a payload, so fragile ports refuse it).
    * Certificates are not verified here: judging them is the TLS checks' work.
    */
-  async startTls(limits: { timeoutMs: number; servername?: string }): Promise<{ connection: TcpConnection; info: TlsInfo }> {
+  async startTls(limits: { timeoutMs: number; servername?: string; /** PEM trust anchors that decide `authorized`. */ ca?: string[] }): Promise<{ connection: TcpConnection; info: TlsInfo }> {
     const why = fragileReason(this.port);
     if (why && !this.link.options.allowFragile) {
       throw new TransportError("fragile-port", `port ${this.port} is fragile (${why}); run with --allow-fragile to send it data`);
@@ -151,8 +154,11 @@ export class TcpConnection {
     this.socket.removeAllListeners("data");
     const tlsSocket: TLSSocket = tlsConnect({
       socket: this.socket,
+      // The name `authorized` is judged against (Node would take "localhost" for a bare socket)
+      host: this.host,
       rejectUnauthorized: false,
       ...(limits.servername ? { servername: limits.servername } : {}),
+      ...(limits.ca ? { ca: limits.ca } : {}),
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -171,9 +177,10 @@ export class TcpConnection {
       cipher: cipher.standardName ?? cipher.name,
       certificate: tlsSocket.getPeerCertificate(true),
       authorized: tlsSocket.authorized,
+      ...(tlsSocket.authorizationError ? { authorizationError: String(tlsSocket.authorizationError) } : {}),
     };
     // The TLS connection owns the pace slot from now on.
-    return { connection: new TcpConnection(this.host, this.port, tlsSocket, this.link, this.release), info };
+    return { connection: new TcpConnection(this.host, this.port, tlsSocket, this.link, this.release, this.capBytes), info };
   }
 
   close(): void {
@@ -185,7 +192,7 @@ export class TcpConnection {
  * Open a TCP connection to host:port. Throws TransportError: out-of-scope before anything is
  * sent, refused/timeout/unreachable when the device does not accept.
  */
-export async function connectTcp(link: Link, host: string, port: number, timeoutMs: number): Promise<TcpConnection> {
+export async function connectTcp(link: Link, host: string, port: number, timeoutMs: number, opts: { /** Raises the default cap, for downloads like firmware images. */ capBytes?: number } = {}): Promise<TcpConnection> {
   link.scope.assert(host);
   const release = await link.pace.acquire(link.signal);
   link.evidence.probe(host, port, "tcp");
@@ -210,7 +217,7 @@ export async function connectTcp(link: Link, host: string, port: number, timeout
     throw err;
   }
   socket.setNoDelay(true);
-  return new TcpConnection(host, port, socket, link, release);
+  return new TcpConnection(host, port, socket, link, release, Math.max(opts.capBytes ?? 0, CONNECTION_CAP));
 }
 
 /** Printable form of device bytes for logs and reports: non-printables as \xNN, bounded. */

@@ -31,7 +31,7 @@ export interface Measurement {
 /** The profile's threshold, else udp-amplification.yaml's for CoAP, else its default. */
 function thresholds(ctx: CheckContext): { threshold: number; high: number; source: string } {
   const data = loadData<AmplificationData>("udp-amplification.yaml");
-  const fromProfile = ctx.profile.thresholds?.amplificationFactor;
+  const fromProfile = ctx.profile.parameters?.amplificationFactor;
   if (fromProfile !== undefined) return { threshold: fromProfile, high: Math.max(data.high, fromProfile), source: `profile ${ctx.profile.id}` };
   const coap = data.services.coap;
   return { threshold: coap ?? data.default, high: data.high, source: "harness/data/udp-amplification.yaml" };
@@ -59,7 +59,7 @@ export const amplification: Check = {
     "Measures, in bytes on the wire (UDP payload), how much a CoAP endpoint sends back for one request: for " +
     "GET /.well-known/core and for the largest resource it lists, whose size is found by reading each one " +
     "(block-wise included). Every datagram answering a request is counted, duplicates too. Fails when response " +
-    "bytes over request bytes exceed the profile's threshold (thresholds.amplificationFactor), else the one in " +
+    "bytes over request bytes exceed the profile's threshold (parameters.amplificationFactor), else the one in " +
     "harness/data/udp-amplification.yaml: such an endpoint can be aimed at a victim with a forged source address.",
   effect: "observe",
   needs: ["coap"],
