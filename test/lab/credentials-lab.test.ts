@@ -116,8 +116,10 @@ describe.skipIf(lab.skip)(`credentials over MQTT and SNMP in the lab${lab.skip ?
 
   /** The credential check on the given TCP ports and (when asked) the SNMP agent only. */
   function check(scan: Scan, ports: number[], opts: { snmp?: boolean; attempts: number; device?: Descriptor; options?: Partial<RunOptions> }): Promise<Outcome> {
+    // The ports asked for only: not the web forms the descriptor describes
+    const { loginForms: _forms, ...device } = opts.device ?? scan.device;
     const ctx = makeContext({
-      device: opts.device ?? scan.device, checkId: defaultPasswords.id, options: opts.options ?? {},
+      device, checkId: defaultPasswords.id, options: opts.options ?? {},
       facts: { "tcp.services": scan.found.filter((s) => ports.includes(s.port)), "udp.services": opts.snmp ? scan.udp.filter((s) => s.service === "snmp") : [] },
       pace: Pace.named("fast", { attemptsPerService: opts.attempts }),
     });
@@ -212,7 +214,10 @@ describe.skipIf(lab.skip)(`credentials over HTTP Basic, Digest and a web form in
     const outcome = await credentialsOn({ ...undeclared(), found: [camera] }, ["http"], 2, { extraCredentials: [WRONG, LAB.plugCredentials.http] });
     expect(outcome.verdict).toBe("fail");
     expect(outcome.findings?.[0]?.evidence).toMatchObject({ service: "http", port: 80, username: "admin", password: "admin", attemptsBeforeSuccess: 1 });
-    expect(outcome.evidence).toEqual({ services: [expect.objectContaining({ tried: 2 })] });
+    // Both pairs went out at once; lighttpd holds the wrong one's 401 for a second, and the check
+    // does not wait for it once admin/admin is in
+    const [service] = (outcome.evidence as { services: { tried: number; abandoned?: number }[] }).services;
+    expect(service!.tried + (service!.abandoned ?? 0)).toBe(2);
   });
 
   it("logs in through the plug's web form with admin/admin, judged by the descriptor's success conditions", async () => {
