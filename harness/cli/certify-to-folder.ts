@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { writeReportFiles } from "../../reports/write.js";
 import { builtinRegistry } from "../checks/index.js";
 import { createRunLogger } from "../core/logger.js";
+import type { RunInputs } from "../core/audit.js";
 import type { Pace } from "../core/pace.js";
 import type { Report } from "../core/report.js";
 import { certify, type RunProgress } from "../core/run.js";
@@ -22,6 +23,7 @@ export interface FolderRun {
   only?: string[];
   redact?: boolean;
   verbose?: boolean;
+  inputs?: RunInputs;
   onProgress?: (p: RunProgress) => void;
 }
 
@@ -46,6 +48,7 @@ export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
       signal: run.signal,
       version: VERSION,
       ...(run.only ? { only: run.only } : {}),
+      ...(run.inputs ? { inputs: run.inputs } : {}),
       ...(run.onProgress ? { onProgress: run.onProgress } : {}),
     });
     const files = await writeReportFiles(run.out, report, { redact: !!run.redact });

@@ -1,17 +1,20 @@
 // iotcert run <device.yaml>: certify one device and write its report folder.
 import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
 import { isPaceName, Pace } from "../core/pace.js";
 import { planRun } from "../core/plan.js";
 import { builtinRegistry } from "../checks/index.js";
 import { meetsLevel, NO_LABEL } from "../grading/grade.js";
-import { loadDescriptor } from "../schema/load.js";
+import { loadDescriptorWithSource } from "../schema/load.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { printDryRun } from "./dry-run.js";
 import { abortOnInterrupt } from "./interrupt.js";
 import { BadInput, type Io } from "./io.js";
 import { ProgressLine } from "./progress-line.js";
-import { DEFAULT_PROFILE, resolveProfile } from "./profiles-source.js";
+import { DEFAULT_PROFILE, resolveProfileWithSources } from "./profiles-source.js";
 import { printOutcome } from "./print-outcome.js";
 
 export interface RunFlags {
@@ -43,11 +46,18 @@ async function readTrustAnchors(files: string[]): Promise<string[]> {
   }));
 }
 
+/** sha256 of a file streamed from disk (a capture may be large). */
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(file), hash).catch((err: Error) => { throw new BadInput(`${file}: ${err.message}`); });
+  return hash.digest("hex");
+}
+
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
   const paceName = flags.pace ?? "normal";
   if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
-  const device = await loadDescriptor(file);
-  const profile = await resolveProfile(flags.profile ?? DEFAULT_PROFILE);
+  const { descriptor: device, source } = await loadDescriptorWithSource(file);
+  const { profile, sources } = await resolveProfileWithSources(flags.profile ?? DEFAULT_PROFILE);
   if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
     throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
   }
@@ -73,6 +83,11 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ...(flags.mudCapture ? { mudCapture: flags.mudCapture } : {}),
       },
       signal: interrupt.signal,
+      inputs: {
+        descriptor: source,
+        profile: sources,
+        ...(flags.mudCapture ? { mudCaptureSha256: await fileSha256(flags.mudCapture) } : {}),
+      },
       redact: !!flags.redact,
       verbose: !!flags.verbose,
       ...(only ? { only } : {}),
