@@ -52,6 +52,20 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .description("list the shipped certification profiles")
     .action(async () => setExit(await (await import("./list-profiles.js")).profilesCommand(io.out)));
 
+  cmd.command("sign")
+    .description("sign a report.json with the lab's Ed25519 key (writes REPORT.sig)")
+    .argument("<report>", "report.json")
+    .requiredOption("--key <lab.pem>", "Ed25519 private key (PEM, e.g. from openssl genpkey -algorithm ed25519)")
+    .option("--out <file>", "where to write the signature (default REPORT.sig)")
+    .action(async (report: string, flags: { key: string; out?: string }) => setExit(await (await import("./sign.js")).signCommand(report, flags, io)));
+
+  cmd.command("verify")
+    .description("check a signed report: exit 0 valid, 1 edited or signed by another key")
+    .argument("<report>", "report.json")
+    .requiredOption("--pub <lab.pub>", "the lab's Ed25519 public key (PEM)")
+    .option("--signature <file>", "the signature (default REPORT.sig)")
+    .action(async (report: string, flags: { pub: string; signature?: string }) => setExit(await (await import("./verify-signature.js")).verifyCommand(report, flags, io)));
+
   registerMudCommands(cmd, io, setExit);
   return cmd;
 }
