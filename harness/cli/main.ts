@@ -17,7 +17,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
 
   cmd.command("run")
-    .description("certify one device and write report.json, report.html, label.svg and run.log")
+    .description("certify one device and write report.json, report.html, label.svg, junit.xml, report.sarif and run.log")
     .argument("<device>", "device descriptor (YAML)")
     .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
     .option("--out <dir>", "output folder (default iotcert-out/<device id>)")
@@ -30,6 +30,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--state-changing", "let checks that may change the device run (the profile must name them)")
     .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
+    .option("--report-url <url>", "where report.html will be published: label.svg gets a QR code linking to it")
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 

@@ -30,6 +30,19 @@ export interface RunFlags {
   stateChanging?: boolean;
   mudTrust?: string[];
   mudCapture?: string;
+  reportUrl?: string;
+}
+
+/** A published report's address: http(s) only, since it goes into a QR code people will open. */
+export function checkReportUrl(url: string, flag: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BadInput(`${flag} ${url}: not a URL`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new BadInput(`${flag} ${url}: must be an http or https URL`);
+  return parsed.href;
 }
 
 /** The --mud-trust files as PEM text; a file that is missing or holds no certificate is bad input. */
@@ -61,6 +74,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
     throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
   }
+  const reportUrl = flags.reportUrl === undefined ? undefined : checkReportUrl(flags.reportUrl, "--report-url");
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const pace = Pace.named(paceName);
   const plan = planRun(profile, builtinRegistry(), only);
@@ -89,6 +103,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ...(flags.mudCapture ? { mudCaptureSha256: await fileSha256(flags.mudCapture) } : {}),
       },
       redact: !!flags.redact,
+      ...(reportUrl ? { reportUrl } : {}),
       verbose: !!flags.verbose,
       ...(only ? { only } : {}),
       ...(flags.verbose ? {} : { onProgress: (p) => progress.update(p) }),
