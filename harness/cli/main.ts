@@ -67,6 +67,13 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--signature <file>", "the signature (default REPORT.sig)")
     .action(async (report: string, flags: { pub: string; signature?: string }) => setExit(await (await import("./verify-signature.js")).verifyCommand(report, flags, io)));
 
+  cmd.command("diff")
+    .description("compare two reports of a device: new and fixed findings, changed provisions, label; exit 1 on a regression")
+    .argument("<old>", "the earlier report.json (the last release)")
+    .argument("<new>", "the later report.json (this build)")
+    .option("--json", "print the difference as JSON")
+    .action(async (oldFile: string, newFile: string, flags: { json?: boolean }) => setExit(await (await import("./diff.js")).diffCommand(oldFile, newFile, flags, io)));
+
   registerMudCommands(cmd, io, setExit);
   return cmd;
 }
