@@ -74,6 +74,17 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--json", "print the difference as JSON")
     .action(async (oldFile: string, newFile: string, flags: { json?: boolean }) => setExit(await (await import("./diff.js")).diffCommand(oldFile, newFile, flags, io)));
 
+  cmd.command("campaign")
+    .description("certify many devices, a few at a time, one report folder each; a rerun skips devices already done")
+    .argument("<devices...>", "device descriptors (YAML)")
+    .requiredOption("--out <dir>", "output folder, one sub-folder per device id")
+    .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
+    .option("--pace <pace>", "gentle, normal or fast, for each device", "normal")
+    .option("--parallel <n>", "devices certified at the same time (each at its pace)", "2")
+    .option("--redact", "hide secrets found on the devices in the reports")
+    .option("--report-url-base <url>", "where DIR will be published: each label.svg gets a QR code to <url>/<device id>/report.html")
+    .action(async (devices: string[], flags: import("./campaign.js").CampaignFlags) => setExit(await (await import("./campaign.js")).campaignCommand(devices, flags, io)));
+
   registerMudCommands(cmd, io, setExit);
   return cmd;
 }
