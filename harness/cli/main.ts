@@ -85,6 +85,13 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--report-url-base <url>", "where DIR will be published: each label.svg gets a QR code to <url>/<device id>/report.html")
     .action(async (devices: string[], flags: import("./campaign.js").CampaignFlags) => setExit(await (await import("./campaign.js")).campaignCommand(devices, flags, io)));
 
+  cmd.command("compare")
+    .description("put many devices' reports side by side: compare.html (sortable, with labels) and compare.csv")
+    .argument("<reports...>", "report.json files")
+    .requiredOption("--out <dir>", "output folder")
+    .option("--report-url-base <url>", "where the reports are published: labels get a QR code to <url>/<device id>/report.html")
+    .action(async (reports: string[], flags: { out: string; reportUrlBase?: string }) => setExit(await (await import("./compare.js")).compareCommand(reports, flags, io)));
+
   registerMudCommands(cmd, io, setExit);
   return cmd;
 }
