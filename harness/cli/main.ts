@@ -31,6 +31,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
     .option("--report-url <url>", "where report.html will be published: label.svg gets a QR code linking to it")
+    .option("--attestations <file>", "the lab's verdicts on documentary provisions, from iotcert attest --file")
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 
@@ -92,11 +93,19 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--report-url-base <url>", "where the reports are published: labels get a QR code to <url>/<device id>/report.html")
     .action(async (reports: string[], flags: { out: string; reportUrlBase?: string }) => setExit(await (await import("./compare.js")).compareCommand(reports, flags, io)));
 
+  cmd.command("attest")
+    .description("record the lab's verdicts on a profile's documentary provisions, one question each")
+    .argument("<device>", "device descriptor (YAML); answers go into its attestations unless --file")
+    .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
+    .option("--file <attestations.yaml>", "keep the answers in this file instead (read by run --attestations)")
+    .option("--by <name>", "who attests, recorded with each answer")
+    .action(async (device: string, flags: import("./attest.js").AttestFlags) => setExit(await (await import("./attest.js")).attestCommand(device, flags, io)));
+
   registerMudCommands(cmd, io, setExit);
   return cmd;
 }
 
-export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, in: process.stdin }): Promise<number> {
   let code = 0;
   try {
     await program(io, (c) => (code = c)).parseAsync(argv, { from: "user" });

@@ -8,7 +8,7 @@ import { isPaceName, Pace } from "../core/pace.js";
 import { planRun } from "../core/plan.js";
 import { builtinRegistry } from "../checks/index.js";
 import { meetsLevel, NO_LABEL } from "../grading/grade.js";
-import { loadDescriptorWithSource } from "../schema/load.js";
+import { loadAttestationFile, loadDescriptorWithSource } from "../schema/load.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { printDryRun } from "./dry-run.js";
 import { abortOnInterrupt } from "./interrupt.js";
@@ -31,6 +31,7 @@ export interface RunFlags {
   mudTrust?: string[];
   mudCapture?: string;
   reportUrl?: string;
+  attestations?: string;
 }
 
 /** A published report's address: http(s) only, since it goes into a QR code people will open. */
@@ -69,7 +70,11 @@ async function fileSha256(file: string): Promise<string> {
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
   const paceName = flags.pace ?? "normal";
   if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
-  const { descriptor: device, source } = await loadDescriptorWithSource(file);
+  const { descriptor: loaded, source } = await loadDescriptorWithSource(file);
+  // The file's verdicts over the descriptor's own, as the later and separate record.
+  const device = flags.attestations
+    ? { ...loaded, attestations: { ...loaded.attestations, ...(await loadAttestationFile(flags.attestations, loaded.id)) } }
+    : loaded;
   const { profile, sources } = await resolveProfileWithSources(flags.profile ?? DEFAULT_PROFILE);
   if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
     throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
@@ -101,6 +106,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         descriptor: source,
         profile: sources,
         ...(flags.mudCapture ? { mudCaptureSha256: await fileSha256(flags.mudCapture) } : {}),
+        ...(flags.attestations ? { attestations: { path: flags.attestations, sha256: await fileSha256(flags.attestations) } } : {}),
       },
       redact: !!flags.redact,
       ...(reportUrl ? { reportUrl } : {}),

@@ -19,6 +19,8 @@ export interface Audit {
   descriptor: InputRecord;
   /** The profile file first, then each profile it extends. */
   profile: InputRecord[];
+  /** The separate attestation file (run --attestations), when one was given. */
+  attestations?: InputRecord;
   pace: PaceSettings;
   options: { allowFragile: boolean; stateChanging: boolean; only?: string[]; mudTrustAnchorsSha256?: string[]; mudCaptureSha256?: string };
 }
@@ -28,6 +30,7 @@ export interface RunInputs {
   profile?: SourceFile[];
   /** sha256 of the --mud-capture file, when one was given. */
   mudCaptureSha256?: string;
+  attestations?: SourceFile;
 }
 
 function fromFile(source: SourceFile): InputRecord {
@@ -44,6 +47,7 @@ export function auditRecord(device: Descriptor, profile: Profile, pace: PaceSett
     platform: `${process.platform} ${process.arch}`,
     descriptor: inputs.descriptor ? fromFile(inputs.descriptor) : inMemory(`descriptor ${device.id}`, device),
     profile: inputs.profile?.length ? inputs.profile.map(fromFile) : [inMemory(`profile ${profile.id}`, profile)],
+    ...(inputs.attestations ? { attestations: fromFile(inputs.attestations) } : {}),
     pace: { ...pace },
     options: {
       allowFragile: options.allowFragile,

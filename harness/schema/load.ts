@@ -11,7 +11,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { packagePath } from "../core/paths.js";
 import { parsePortSet } from "../core/ports.js";
 import { extendProfile, extendsAFile } from "./profile-extends.js";
-import type { Descriptor, Profile, ProfileFile } from "./types.js";
+import type { Attestation, Descriptor, Profile, ProfileFile } from "./types.js";
 
 export interface Issue {
   file: string;
@@ -92,6 +92,17 @@ export async function loadProfileWithSources(file: string, chain: string[] = [])
   const { profile, problems } = extendProfile(parent.profile, value);
   assertValid(file, parsed, problems);
   return { profile, sources: [source, ...parent.sources] };
+}
+
+/** An attestation file's verdicts; it must be about `deviceId`. */
+export async function loadAttestationFile(file: string, deviceId: string): Promise<Record<string, Attestation>> {
+  const parsed = await parseFile(file);
+  assertValid(file, parsed, schemaProblems("attestations", parsed.value));
+  const value = parsed.value as { device: string; attestations: Record<string, Attestation> };
+  if (value.device !== deviceId) {
+    assertValid(file, parsed, [{ path: ["device"], message: `these attestations are for "${value.device}", not for "${deviceId}"` }]);
+  }
+  return value.attestations;
 }
 
 /** Loads a descriptor or a profile, telling which by content: a profile has top-level `provisions` or `extends`. */
@@ -242,12 +253,13 @@ function profileProblems(value: unknown): Problem[] {
 // ---------------------------------------------------------------------------------------------
 // JSON Schema validation with ajv, errors turned into sentences
 
-type SchemaName = DocumentKind | "report";
+type SchemaName = DocumentKind | "report" | "attestations";
 
 const SCHEMA_FILES: Record<SchemaName, string> = {
   descriptor: "device.schema.json",
   profile: "profile.schema.json",
   report: "report.schema.json",
+  attestations: "attestations.schema.json",
 };
 
 const validators = new Map<SchemaName, ValidateFunction>();
