@@ -2,6 +2,7 @@
 import type { Report } from "../harness/core/report.js";
 import { escapeHtml, visibleText } from "./escape.js";
 import { STANDARD_LEVELS, levelLook } from "./levels.js";
+import { qrPath } from "./qr.js";
 
 const WIDTH = 320;
 const MARGIN = 20;
@@ -57,16 +58,37 @@ function text(x: number, y: number, content: string, o: TextOptions): string {
   return `<text ${attrs.join(" ")}>${escapeHtml(content)}</text>`;
 }
 
-function scaleLevels(reached: string): string[] {
-  const levels: string[] = [...STANDARD_LEVELS];
+// The profile's own levels, best first, when the report names them (a national label's
+// level-1…level-4); else the standard scale.
+function scaleLevels(reached: string, profileLevels?: string[]): string[] {
+  const levels: string[] = profileLevels?.length ? [...profileLevels].reverse().concat("none") : [...STANDARD_LEVELS];
   if (!levels.includes(reached)) levels.push(reached);
   return levels;
 }
 
+const QR_BOX = 104;
+
+/** The QR code linking to the report, with a caption; `top` is its upper edge. */
+function reportLink(url: string, top: number): string {
+  const qr = qrPath(url);
+  // Four modules of quiet zone on each side, as the standard asks.
+  const unit = QR_BOX / (qr.size + 8);
+  const caption = WIDTH - MARGIN - (MARGIN + QR_BOX + 12);
+  return [
+    `<a href="${escapeHtml(url)}">`,
+    `<rect x="${MARGIN}" y="${top}" width="${QR_BOX}" height="${QR_BOX}" fill="#ffffff"/>`,
+    `<path transform="translate(${MARGIN + 4 * unit} ${top + 4 * unit}) scale(${unit})" d="${qr.d}" fill="#000000" shape-rendering="crispEdges"/>`,
+    "</a>",
+    text(MARGIN + QR_BOX + 12, top + 40, "Full report:", { size: 12, weight: "bold" }),
+    text(MARGIN + QR_BOX + 12, top + 58, "scan the code", { size: 12 }),
+    text(MARGIN + QR_BOX + 12, top + 78, fit(url.replace(/^https?:\/\//, ""), 10, caption), { size: 10, fill: "#5c636a" }),
+  ].join("\n");
+}
+
 // One arrow per level, longer as the level gets worse; the reached one is opaque and has the
 // black pointer beside it, the others are faded.
-function scale(reached: string, top: number): string {
-  return scaleLevels(reached)
+function scale(reached: string, top: number, profileLevels?: string[]): string {
+  return scaleLevels(reached, profileLevels)
     .map((level, i) => {
       const look = levelLook(level);
       const y = top + i * (ROW_HEIGHT + ROW_GAP);
@@ -97,14 +119,15 @@ function testDate(finishedAt: string): string {
   return Number.isNaN(time) ? "date unknown" : new Date(time).toISOString().slice(0, 10);
 }
 
-/** The consumer label as a standalone SVG document. */
-export function renderLabel(report: Report): string {
+/** The consumer label as a standalone SVG document; with a report URL, a QR code links to it. */
+export function renderLabel(report: Report, opts: { reportUrl?: string } = {}): string {
   const level = report.label.level;
   const inner = WIDTH - 2 * MARGIN;
   const scaleTop = 150;
-  const scaleBottom = scaleTop + scaleLevels(level).length * (ROW_HEIGHT + ROW_GAP);
+  const scaleBottom = scaleTop + scaleLevels(level, report.profile.levels).length * (ROW_HEIGHT + ROW_GAP);
   const profileTop = scaleBottom + 14;
-  const height = profileTop + 96;
+  const linkTop = profileTop + 92;
+  const height = opts.reportUrl === undefined ? profileTop + 96 : linkTop + QR_BOX + 16;
   const muted = "#5c636a";
   const parts = [
     `<rect x="1" y="1" width="${WIDTH - 2}" height="${height - 2}" rx="10" fill="#ffffff" stroke="#1a1a1a" stroke-width="2"/>`,
@@ -114,7 +137,7 @@ export function renderLabel(report: Report): string {
     text(MARGIN, 107, fit(report.device.model, 15, inner), { size: 15 }),
     text(MARGIN, 127, fit(`Firmware ${report.device.firmware}`, 12, inner), { size: 12, fill: muted }),
     `<line x1="${MARGIN}" y1="138" x2="${WIDTH - MARGIN}" y2="138" stroke="#dee2e6"/>`,
-    scale(level, scaleTop),
+    scale(level, scaleTop, report.profile.levels),
     `<line x1="${MARGIN}" y1="${profileTop - 8}" x2="${WIDTH - MARGIN}" y2="${profileTop - 8}" stroke="#dee2e6"/>`,
     text(MARGIN, profileTop + 10, "PROFILE", { size: 10, weight: "bold", fill: muted }),
     text(MARGIN, profileTop + 28, fit(report.profile.title, 13, inner), { size: 13 }),
@@ -124,6 +147,7 @@ export function renderLabel(report: Report): string {
     parts.push(text(WIDTH - MARGIN, profileTop + 50, "incomplete run", { size: 12, weight: "bold", fill: "#c92a2a", anchor: "end" }));
   }
   parts.push(text(MARGIN, profileTop + 76, fit(`Graded by iotcert ${report.harness.version}`, 10, inner), { size: 10, fill: muted }));
+  if (opts.reportUrl !== undefined) parts.push(reportLink(opts.reportUrl, linkTop));
   const title = `IoT security label: ${level.toUpperCase()}, ${report.device.vendor} ${report.device.model}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" role="img" aria-labelledby="label-title">
 <title id="label-title">${escapeHtml(fit(title, 1, 120))}</title>

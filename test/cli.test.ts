@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,6 +10,8 @@ import { startPlug } from "../devices/simulated/plug.js";
 import type { SimulatedDevice } from "../devices/simulated/device.js";
 import type { Report } from "../harness/core/report.js";
 import { main } from "../harness/cli/main.js";
+import { PACES } from "../harness/core/pace.js";
+import { packagePath } from "../harness/core/paths.js";
 import { validateReport } from "../harness/schema/load.js";
 import { capture } from "./helpers/capture.js";
 
@@ -141,6 +144,36 @@ describe("iotcert run", () => {
       expect(bad.code).toBe(2);
       expect(bad.err).toContain(`${list}:2: expected user:password`);
       expect(existsSync(join(tmp, "bad-list"))).toBe(false);
+    });
+
+    it("the report records what a second lab needs to repeat the run: hashes, runtime, pace, options, probe times", async () => {
+      const out = join(tmp, "audit");
+      const profile = writeYaml("stricter.yaml", 'id: stricter\ntitle: Stricter\nextends: etsi-en-303-645\noverrides:\n  "5.6-1": { level: low }\n');
+      const r = await iotcert("run", descriptorFile, "--out", out, "--pace", "fast", "--only", "surface.*", "--profile", profile);
+      expect(r.code).toBe(0);
+      const report = readReport(out);
+      expect(validateReport(report)).toEqual([]);
+      const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+      expect(report.audit.descriptor).toEqual({ path: descriptorFile, sha256: sha(descriptorFile), hashOf: "file" });
+      const shipped = packagePath("profiles", "etsi-en-303-645.yaml");
+      expect(report.audit.profile).toEqual([
+        { path: profile, sha256: sha(profile), hashOf: "file" },
+        { path: shipped, sha256: sha(shipped), hashOf: "file" },
+      ]);
+      expect(report.audit.pace).toEqual(PACES.fast);
+      expect(report.audit.options).toEqual({ allowFragile: false, stateChanging: false, only: ["surface.*"] });
+      expect(report.audit.node).toBe(process.version);
+      // Every probe line has its first and last time, inside the run
+      const scan = report.probes.find((p) => p.check === "surface.tcp-ports");
+      expect(scan?.count).toBeGreaterThanOrEqual(100);
+      for (const p of report.probes) {
+        expect(Date.parse(p.firstAt)).toBeGreaterThanOrEqual(Date.parse(report.startedAt));
+        expect(Date.parse(p.lastAt)).toBeGreaterThanOrEqual(Date.parse(p.firstAt));
+        expect(Date.parse(p.lastAt)).toBeLessThanOrEqual(Date.parse(report.finishedAt));
+      }
+      // The override moved 5.6-1 to low: the undeclared debug port now holds the plug at none by it too
+      expect(report.label.level).toBe("none");
+      expect(report.label.heldBy).toContain("5.6-1");
     });
 
     it("--require low exits 1 on the plug, whose label is none", async () => {

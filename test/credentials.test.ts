@@ -14,7 +14,7 @@ import { Pace } from "../harness/core/pace.js";
 import { formatPortSet } from "../harness/core/ports.js";
 import { Scope } from "../harness/core/scope.js";
 import type { Descriptor } from "../harness/schema/types.js";
-import { makeContext } from "./helpers/context.js";
+import { makeContext, sentProbes } from "./helpers/context.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -75,7 +75,7 @@ describe("credentials.default-passwords", () => {
     expect(outcome.summary).not.toContain("xc3511");
     // One connection per login, plus the unauthenticated GET that showed the page needs a login
     const [http, telnet] = [plug.ports.http!, plug.ports.telnet!];
-    expect(ctx.ledger.all()).toEqual([
+    expect(sentProbes(ctx.ledger)).toEqual([
       { check: ctx.checkId, address: plug.host, ports: formatPortSet([telnet, http]), protocol: "tcp", count: 3 },
     ]);
   });

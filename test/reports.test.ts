@@ -191,12 +191,15 @@ describe("writing", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes the three files into a new folder and nothing else", async () => {
+  it("writes the five files into a new folder and nothing else", async () => {
     const report = sampleReport({ complete: false, incompleteReason: "SIGINT" });
     const out = join(dir, "nested", "out");
     const files = await writeReportFiles(out, report);
-    expect(files).toEqual({ json: join(out, "report.json"), html: join(out, "report.html"), svg: join(out, "label.svg") });
-    expect((await readdir(out)).sort()).toEqual(["label.svg", "report.html", "report.json"]);
+    expect(files).toEqual({
+      json: join(out, "report.json"), html: join(out, "report.html"), svg: join(out, "label.svg"),
+      junit: join(out, "junit.xml"), sarif: join(out, "report.sarif"),
+    });
+    expect((await readdir(out)).sort()).toEqual(["junit.xml", "label.svg", "report.html", "report.json", "report.sarif"]);
     const json = await readFile(files.json, "utf8");
     expect(json.endsWith("}\n")).toBe(true);
     expect(json).toContain('\n  "schema": "iotcert/report@1"');

@@ -401,6 +401,14 @@ describe("validateReport", () => {
     device: { id: "plug-1", vendor: "Acme", model: "P1", firmware: "1.0.3", address: "192.0.2.10" },
     profile: { id: "etsi-en-303-645", title: "ETSI EN 303 645" },
     pace: "normal",
+    audit: {
+      node: "v20.20.2",
+      platform: "linux x64",
+      descriptor: { path: "devices/acme-plug.yaml", sha256: "9f2b".padEnd(64, "0"), hashOf: "file" },
+      profile: [{ path: "profiles/etsi-en-303-645.yaml", sha256: "51c0".padEnd(64, "0"), hashOf: "file" }],
+      pace: { name: "normal", checkConcurrency: 2, connections: 64, connectionsPerSecond: 1000, attemptsPerService: 30, loginsAtOnce: 4, connectTimeoutMs: 1500, retries: 1, bannerWaitMs: 1500, checkTimeoutMs: 600000, heartbeatIntervalMs: 5000, heartbeatBackoffMs: [1000, 2000, 4000] },
+      options: { allowFragile: false, stateChanging: false },
+    },
     startedAt: "2025-01-01T10:00:00.000Z",
     finishedAt: "2025-01-01T10:01:00.000Z",
     complete: true,
@@ -417,7 +425,7 @@ describe("validateReport", () => {
       },
     ],
     surface: { tcp: [{ port: 23, service: "telnet", banner: "login: ", tls: false }], udp: [{ port: 5683, service: "coap" }] },
-    probes: [{ check: "credentials.default-passwords", address: "192.0.2.10", ports: "23", protocol: "telnet", count: 3 }],
+    probes: [{ check: "credentials.default-passwords", address: "192.0.2.10", ports: "23", protocol: "telnet", count: 3, firstAt: "2025-01-01T10:00:01.000Z", lastAt: "2025-01-01T10:00:09.000Z" }],
     redacted: false,
   };
 
@@ -428,7 +436,7 @@ describe("validateReport", () => {
   it("rejects an unknown key and a bad verdict", () => {
     const bad = { ...report, extra: 1, checks: [{ ...report.checks[0], verdict: "passed" }] };
     expect(validateReport(bad).map(formatIssue)).toEqual([
-      'report.json: extra: unknown key "extra" (expected one of: schema, harness, device, profile, pace, startedAt, finishedAt, complete, incompleteReason, label, provisions, checks, findings, surface, probes, redacted)',
+      'report.json: extra: unknown key "extra" (expected one of: schema, harness, device, profile, pace, audit, startedAt, finishedAt, complete, incompleteReason, label, provisions, checks, findings, surface, probes, redacted)',
       'report.json: checks[0].verdict: "passed" is not allowed (expected one of: pass, fail, inconclusive, not-applicable, error); did you mean "pass"?',
     ]);
   });
@@ -436,7 +444,7 @@ describe("validateReport", () => {
 
 describe("the schemas themselves", () => {
   // The loader skips this check at start-up for speed, so it is made here.
-  it.each(["device", "profile", "report", "mud"])("%s.schema.json is a valid JSON Schema 2020-12", (name) => {
+  it.each(["device", "profile", "report", "mud", "attestations"])("%s.schema.json is a valid JSON Schema 2020-12", (name) => {
     const schema = JSON.parse(readFileSync(`harness/schema/${name}.schema.json`, "utf8")) as object;
     const ajv = new Ajv2020({ strict: false });
     expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);

@@ -8,7 +8,7 @@ import { consoleAccess } from "../harness/checks/serial/console-access.js";
 import { Pace } from "../harness/core/pace.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { openSerial } from "../harness/transports/serial.js";
-import { makeContext, type TestContext } from "./helpers/context.js";
+import { makeContext, type TestContext, sentProbes } from "./helpers/context.js";
 import {
   loginConsole, loginConsoleMissing, needs, ptyConsolesMissing, scriptAtSpeed, scriptConsole, silentConsole, type PtyConsole,
 } from "./helpers/pty-console.js";
@@ -51,7 +51,7 @@ describe.skipIf(noPty)(ptyTitle, () => {
       evidence: { shell: { root, uid: process.getuid?.(), by: "id" }, baudRate: 115200 },
     });
     // What it wrote: Enter, then `id`, and nothing else
-    expect(ctx.ledger.all()).toEqual([
+    expect(sentProbes(ctx.ledger)).toEqual([
       { check: consoleAccess.id, address: c.path, ports: "", protocol: "serial", count: 1 },
       { check: consoleAccess.id, address: c.path, ports: "", protocol: "serial-write", count: 2 },
     ]);

@@ -6,7 +6,7 @@ import type { SimulatedDevice } from "../devices/simulated/device.js";
 import { TransportError } from "../harness/core/errors.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { connectTelnet, telnetLogin } from "../harness/transports/telnet.js";
-import { makeContext } from "./helpers/context.js";
+import { makeContext, sentProbes } from "./helpers/context.js";
 
 const IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240;
 const ECHO = 1, SGA = 3, STATUS = 5, TTYPE = 24, NAWS = 31;
@@ -90,7 +90,7 @@ describe("telnetLogin", () => {
     expect(login.result).toBe("success");
     expect(login.transcript).toContain("BusyBox v1.24.1");
     expect(login.transcript).not.toContain("xc3511");
-    expect(ctx.ledger.all()).toEqual([{ check: "test.check", address: device.host, ports: String(device.ports.telnet), protocol: "tcp", count: 1 }]);
+    expect(sentProbes(ctx.ledger)).toEqual([{ check: "test.check", address: device.host, ports: String(device.ports.telnet), protocol: "tcp", count: 1 }]);
   });
 
   it("reports a wrong password as rejected", async () => {

@@ -44,15 +44,17 @@ function securityTxt(): string {
   return `Contact: mailto:security@nordlys.example\nExpires: ${expires.toISOString().replace(/\.\d+Z$/, "Z")}\nPreferred-Languages: en, nb\n`;
 }
 
-function statusPage(username: string, password: string): RequestListener {
-  const expected = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+type Account = { username: string; password: string };
+
+function statusPage(accounts: Account[]): RequestListener {
+  const accepted = new Set(accounts.map(({ username, password }) => `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`));
   const disclosure = securityTxt();
   return (req, res) => {
     if (req.url === "/.well-known/security.txt") {
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(disclosure);
       return;
     }
-    if (req.headers.authorization !== expected) {
+    if (!accepted.has(req.headers.authorization ?? "")) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="Nordlys T2", charset="UTF-8"', "content-type": "text/plain" });
       res.end("login required\n");
       return;
@@ -62,9 +64,18 @@ function statusPage(username: string, password: string): RequestListener {
   };
 }
 
-export async function startThermostat(opts: { host?: string } = {}): Promise<SimulatedDevice> {
+export interface ThermostatOptions {
+  host?: string;
+  /** Another firmware version than the released one. */
+  firmware?: string;
+  /** A second web account, as a faulty build might ship (e.g. a service login left in). */
+  serviceAccount?: Account;
+}
+
+export async function startThermostat(opts: ThermostatOptions = {}): Promise<SimulatedDevice> {
   const credential = { username: "admin", password: randomBytes(12).toString("base64url") };
-  const https = createServer({ ...(await selfSignedCertificate()), minVersion: "TLSv1.2" }, statusPage(credential.username, credential.password));
+  const accounts = opts.serviceAccount ? [credential, opts.serviceAccount] : [credential];
+  const https = createServer({ ...(await selfSignedCertificate()), minVersion: "TLSv1.2" }, statusPage(accounts));
   const window = await listenInWindow(opts.host ? [opts.host] : ["127.0.0.2", "127.0.0.1"], {
     https: { server: https, offset: 43 },
   });
@@ -75,7 +86,7 @@ export async function startThermostat(opts: { host?: string } = {}): Promise<Sim
     id: "nordlys-t2-sim",
     vendor: "Nordlys",
     model: "Thermostat T2",
-    firmware: "2.4.0",
+    firmware: opts.firmware ?? "2.4.0",
     // No UDP service: the usual UDP ports on a loopback address belong to the machine, not to this device.
     network: { address: host, tcpPorts: window.tcpPorts, udpPorts: [] },
     declared: {

@@ -2,9 +2,10 @@
 // label.svg, written even when the run is interrupted.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeReportFiles } from "../../reports/write.js";
+import { writeReportFiles, type ReportFiles } from "../../reports/write.js";
 import { builtinRegistry } from "../checks/index.js";
 import { createRunLogger } from "../core/logger.js";
+import type { RunInputs } from "../core/audit.js";
 import type { Pace } from "../core/pace.js";
 import type { Report } from "../core/report.js";
 import { certify, type RunProgress } from "../core/run.js";
@@ -21,13 +22,16 @@ export interface FolderRun {
   signal: AbortSignal;
   only?: string[];
   redact?: boolean;
+  /** Where report.html will be published, for the QR code on label.svg. */
+  reportUrl?: string;
   verbose?: boolean;
+  inputs?: RunInputs;
   onProgress?: (p: RunProgress) => void;
 }
 
 export interface FolderResult {
   report: Report;
-  files: { json: string; html: string; svg: string; log: string };
+  files: ReportFiles & { log: string };
 }
 
 export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
@@ -46,9 +50,10 @@ export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
       signal: run.signal,
       version: VERSION,
       ...(run.only ? { only: run.only } : {}),
+      ...(run.inputs ? { inputs: run.inputs } : {}),
       ...(run.onProgress ? { onProgress: run.onProgress } : {}),
     });
-    const files = await writeReportFiles(run.out, report, { redact: !!run.redact });
+    const files = await writeReportFiles(run.out, report, { redact: !!run.redact, ...(run.reportUrl ? { reportUrl: run.reportUrl } : {}) });
     logger.log.info({ label: report.label.level, complete: report.complete }, "run finished");
     return { report, files: { ...files, log: logFile } };
   } finally {

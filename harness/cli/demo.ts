@@ -12,13 +12,13 @@ import { abortOnInterrupt } from "./interrupt.js";
 import type { Io } from "./io.js";
 import { printOutcome } from "./print-outcome.js";
 import { ProgressLine } from "./progress-line.js";
-import { DEFAULT_PROFILE, resolveProfile } from "./profiles-source.js";
+import { DEFAULT_PROFILE, resolveProfileWithSources } from "./profiles-source.js";
 
 const SIMULATED = [startPlug, startThermostat];
 
 export async function demoCommand(flags: { out?: string; verbose?: boolean }, io: Io): Promise<number> {
   const outRoot = flags.out ?? "iotcert-demo";
-  const profile = await resolveProfile(DEFAULT_PROFILE);
+  const { profile, sources } = await resolveProfileWithSources(DEFAULT_PROFILE);
   const interrupt = abortOnInterrupt(io.err);
   const devices: SimulatedDevice[] = [];
   let complete = true;
@@ -36,6 +36,7 @@ export async function demoCommand(flags: { out?: string; verbose?: boolean }, io
         pace: Pace.named("normal"),
         options: { allowFragile: false, stateChanging: false },
         signal: interrupt.signal,
+        inputs: { profile: sources },
         verbose: !!flags.verbose,
         ...(flags.verbose ? {} : { onProgress: (p) => progress.update(p) }),
       });

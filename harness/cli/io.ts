@@ -2,6 +2,8 @@
 export interface Io {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
+  /** Where answers come from (iotcert attest); process.stdin from the command line. */
+  in?: NodeJS.ReadableStream;
 }
 
 export class BadInput extends Error {

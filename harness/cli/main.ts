@@ -18,7 +18,7 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
 
   cmd.command("run")
-    .description("certify one device and write report.json, report.html, label.svg and run.log")
+    .description("certify one device and write report.json, report.html, label.svg, junit.xml, report.sarif and run.log")
     .argument("<device>", "device descriptor (YAML)")
     .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
     .option("--out <dir>", "output folder (default iotcert-out/<device id>)")
@@ -34,6 +34,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--mud-capture <file>", "pcap/pcapng capture of the device's traffic, for the mud.* checks")
     .option("--mqtt-observation <file>", "what `iotcert observe mqtt` recorded, for mqtt.observe (default: mqtt-observation.json in the output folder, if there)")
     .option("--update-trust <ca.pem>", "trust anchor for the update servers' TLS certificates (repeat for more; default: the usual web roots)", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option("--report-url <url>", "where report.html will be published: label.svg gets a QR code linking to it")
+    .option("--attestations <file>", "the lab's verdicts on documentary provisions, from iotcert attest --file")
     .option("--verbose", "log to stderr as the run goes")
     .action(async (device: string, flags: RunFlags) => setExit(await (await import("./run.js")).runCommand(device, flags, io)));
 
@@ -69,12 +71,58 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--key <pem>", "its private key")
     .option("--out <file>", "where to write the observation (default iotcert-out/<device id>/mqtt-observation.json)")
     .action(async (flags: ObserveFlags) => setExit(await (await import("./observe.js")).observeMqttCommand(flags, io)));
+  cmd.command("sign")
+    .description("sign a report.json with the lab's Ed25519 key (writes REPORT.sig)")
+    .argument("<report>", "report.json")
+    .requiredOption("--key <lab.pem>", "Ed25519 private key (PEM, e.g. from openssl genpkey -algorithm ed25519)")
+    .option("--out <file>", "where to write the signature (default REPORT.sig)")
+    .action(async (report: string, flags: { key: string; out?: string }) => setExit(await (await import("./sign.js")).signCommand(report, flags, io)));
+
+  cmd.command("verify")
+    .description("check a signed report: exit 0 valid, 1 edited or signed by another key")
+    .argument("<report>", "report.json")
+    .requiredOption("--pub <lab.pub>", "the lab's Ed25519 public key (PEM)")
+    .option("--signature <file>", "the signature (default REPORT.sig)")
+    .action(async (report: string, flags: { pub: string; signature?: string }) => setExit(await (await import("./verify-signature.js")).verifyCommand(report, flags, io)));
+
+  cmd.command("diff")
+    .description("compare two reports of a device: new and fixed findings, changed provisions, label; exit 1 on a regression")
+    .argument("<old>", "the earlier report.json (the last release)")
+    .argument("<new>", "the later report.json (this build)")
+    .option("--json", "print the difference as JSON")
+    .action(async (oldFile: string, newFile: string, flags: { json?: boolean }) => setExit(await (await import("./diff.js")).diffCommand(oldFile, newFile, flags, io)));
+
+  cmd.command("campaign")
+    .description("certify many devices, a few at a time, one report folder each; a rerun skips devices already done")
+    .argument("<devices...>", "device descriptors (YAML)")
+    .requiredOption("--out <dir>", "output folder, one sub-folder per device id")
+    .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
+    .option("--pace <pace>", "gentle, normal or fast, for each device", "normal")
+    .option("--parallel <n>", "devices certified at the same time (each at its pace)", "2")
+    .option("--redact", "hide secrets found on the devices in the reports")
+    .option("--report-url-base <url>", "where DIR will be published: each label.svg gets a QR code to <url>/<device id>/report.html")
+    .action(async (devices: string[], flags: import("./campaign.js").CampaignFlags) => setExit(await (await import("./campaign.js")).campaignCommand(devices, flags, io)));
+
+  cmd.command("compare")
+    .description("put many devices' reports side by side: compare.html (sortable, with labels) and compare.csv")
+    .argument("<reports...>", "report.json files")
+    .requiredOption("--out <dir>", "output folder")
+    .option("--report-url-base <url>", "where the reports are published: labels get a QR code to <url>/<device id>/report.html")
+    .action(async (reports: string[], flags: { out: string; reportUrlBase?: string }) => setExit(await (await import("./compare.js")).compareCommand(reports, flags, io)));
+
+  cmd.command("attest")
+    .description("record the lab's verdicts on a profile's documentary provisions, one question each")
+    .argument("<device>", "device descriptor (YAML); answers go into its attestations unless --file")
+    .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
+    .option("--file <attestations.yaml>", "keep the answers in this file instead (read by run --attestations)")
+    .option("--by <name>", "who attests, recorded with each answer")
+    .action(async (device: string, flags: import("./attest.js").AttestFlags) => setExit(await (await import("./attest.js")).attestCommand(device, flags, io)));
 
   registerMudCommands(cmd, io, setExit);
   return cmd;
 }
 
-export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr, in: process.stdin }): Promise<number> {
   let code = 0;
   try {
     await program(io, (c) => (code = c)).parseAsync(argv, { from: "user" });

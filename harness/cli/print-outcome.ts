@@ -2,7 +2,7 @@
 import type { Report } from "../core/report.js";
 import { terminalSafe } from "./terminal-safe.js";
 
-export function printOutcome(report: Report, files: { json: string; html: string; svg: string; log: string }, out: NodeJS.WritableStream): void {
+export function printOutcome(report: Report, files: { json: string; html: string; svg: string; junit: string; sarif: string; log: string }, out: NodeJS.WritableStream): void {
   const d = report.device;
   const lines = [
     `${terminalSafe(`${d.vendor} ${d.model} ${d.firmware} (${d.id})`)}: label ${report.label.level.toUpperCase()}` +
@@ -11,6 +11,9 @@ export function printOutcome(report: Report, files: { json: string; html: string
   if (report.label.heldBy.length) lines.push(`  held by: ${report.label.reason}`);
   const failed = report.checks.filter((c) => c.verdict !== "pass" && c.verdict !== "not-applicable");
   for (const c of failed) lines.push(`  ${c.verdict.padEnd(12)} ${c.id}: ${terminalSafe(c.summary)}`);
-  lines.push(`  report: ${files.html}`, `          ${files.json}`, `  label:  ${files.svg}`, `  log:    ${files.log}`);
+  lines.push(
+    `  report: ${files.html}`, `          ${files.json}`, `  label:  ${files.svg}`,
+    `  CI:     ${files.junit}`, `          ${files.sarif}`, `  log:    ${files.log}`,
+  );
   out.write(`${lines.join("\n")}\n`);
 }

@@ -1,12 +1,15 @@
 // iotcert run <device.yaml>: certify one device and write its report folder.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
 import { isPaceName, Pace } from "../core/pace.js";
 import { planRun } from "../core/plan.js";
 import { builtinRegistry } from "../checks/index.js";
 import { meetsLevel, NO_LABEL } from "../grading/grade.js";
-import { loadDescriptor } from "../schema/load.js";
+import { loadAttestationFile, loadDescriptorWithSource } from "../schema/load.js";
 import { loadSiblings } from "../schema/siblings.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { readCredentialsFile } from "./credentials-file.js";
@@ -15,7 +18,7 @@ import { abortOnInterrupt } from "./interrupt.js";
 import { OBSERVATION_FILE, readObservation, type MqttObservation } from "../observe/mqtt-observation.js";
 import { BadInput, type Io } from "./io.js";
 import { ProgressLine } from "./progress-line.js";
-import { DEFAULT_PROFILE, resolveProfile } from "./profiles-source.js";
+import { DEFAULT_PROFILE, resolveProfileWithSources } from "./profiles-source.js";
 import { printOutcome } from "./print-outcome.js";
 
 export interface RunFlags {
@@ -34,6 +37,20 @@ export interface RunFlags {
   credentials?: string;
   mqttObservation?: string;
   updateTrust?: string[];
+  reportUrl?: string;
+  attestations?: string;
+}
+
+/** A published report's address: http(s) only, since it goes into a QR code people will open. */
+export function checkReportUrl(url: string, flag: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BadInput(`${flag} ${url}: not a URL`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new BadInput(`${flag} ${url}: must be an http or https URL`);
+  return parsed.href;
 }
 
 /**
@@ -66,15 +83,27 @@ async function readTrustAnchors(files: string[], flag = "--mud-trust"): Promise<
   }));
 }
 
+/** sha256 of a file streamed from disk (a capture may be large). */
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(file), hash).catch((err: Error) => { throw new BadInput(`${file}: ${err.message}`); });
+  return hash.digest("hex");
+}
+
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
   const paceName = flags.pace ?? "normal";
   if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
-  const device = await loadDescriptor(file);
+  const { descriptor: loaded, source } = await loadDescriptorWithSource(file);
+  // The file's verdicts over the descriptor's own, as the later and separate record.
+  const device = flags.attestations
+    ? { ...loaded, attestations: { ...loaded.attestations, ...(await loadAttestationFile(flags.attestations, loaded.id)) } }
+    : loaded;
   const siblings = await loadSiblings(device, file);
-  const profile = await resolveProfile(flags.profile ?? DEFAULT_PROFILE);
+  const { profile, sources } = await resolveProfileWithSources(flags.profile ?? DEFAULT_PROFILE);
   if (flags.require && flags.require !== NO_LABEL && !profile.levels.includes(flags.require)) {
     throw new BadInput(`--require ${flags.require}: profile ${profile.id} has levels ${profile.levels.join(", ")}`);
   }
+  const reportUrl = flags.reportUrl === undefined ? undefined : checkReportUrl(flags.reportUrl, "--report-url");
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const pace = Pace.named(paceName);
   const plan = planRun(profile, builtinRegistry(), only);
@@ -102,7 +131,14 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ...(flags.updateTrust?.length ? { updateTrustAnchors: await readTrustAnchors(flags.updateTrust, "--update-trust") } : {}),
       },
       signal: interrupt.signal,
+      inputs: {
+        descriptor: source,
+        profile: sources,
+        ...(flags.mudCapture ? { mudCaptureSha256: await fileSha256(flags.mudCapture) } : {}),
+        ...(flags.attestations ? { attestations: { path: flags.attestations, sha256: await fileSha256(flags.attestations) } } : {}),
+      },
       redact: !!flags.redact,
+      ...(reportUrl ? { reportUrl } : {}),
       verbose: !!flags.verbose,
       ...(only ? { only } : {}),
       ...(flags.verbose ? {} : { onProgress: (p) => progress.update(p) }),

@@ -1,6 +1,7 @@
 // What a run sent to the device: probes counted by check, address and protocol with the ports
-// they went to, so a report says what was done and a second lab can repeat it. A full port scan
-// is one line ("1-65535"), not 65535.
+// they went to and when the first and the last of them went out, so a report says what was done
+// and when, and a second lab can repeat it. A full port scan is one line ("1-65535"), not 65535
+// lines with a time each.
 import { formatPortSet } from "./ports.js";
 
 export interface ProbeCount {
@@ -10,6 +11,9 @@ export interface ProbeCount {
   ports: string;
   protocol: string;
   count: number;
+  /** When the first and the last of these probes were sent (ISO 8601). */
+  firstAt: string;
+  lastAt: string;
 }
 
 interface Tally {
@@ -18,22 +22,27 @@ interface Tally {
   protocol: string;
   ports: Set<number>;
   count: number;
+  firstAt: number;
+  lastAt: number;
 }
 
 export class ProbeLedger {
   readonly #tallies = new Map<string, Tally>();
 
-  record(check: string, address: string, port: number, protocol: string): void {
+  record(check: string, address: string, port: number, protocol: string, at = Date.now()): void {
     const key = `${check}\u0000${address}\u0000${protocol}`;
     let tally = this.#tallies.get(key);
-    if (!tally) this.#tallies.set(key, (tally = { check, address, protocol, ports: new Set(), count: 0 }));
+    if (!tally) this.#tallies.set(key, (tally = { check, address, protocol, ports: new Set(), count: 0, firstAt: at, lastAt: at }));
     tally.count++;
+    tally.firstAt = Math.min(tally.firstAt, at);
+    tally.lastAt = Math.max(tally.lastAt, at);
     if (port > 0) tally.ports.add(port);
   }
 
   all(): ProbeCount[] {
-    return [...this.#tallies.values()].map(({ check, address, protocol, ports, count }) => ({
+    return [...this.#tallies.values()].map(({ check, address, protocol, ports, count, firstAt, lastAt }) => ({
       check, address, ports: formatPortSet(ports), protocol, count,
+      firstAt: new Date(firstAt).toISOString(), lastAt: new Date(lastAt).toISOString(),
     }));
   }
 }

@@ -1,5 +1,6 @@
 // The report document (report.json); every other output format is a view of it.
 // harness/schema/report.schema.json validates the same shape.
+import type { Audit } from "./audit.js";
 import type { ProbeCount } from "./evidence.js";
 import type { CertificateFact, OpenPort } from "./facts.js";
 import type { Finding, Verdict } from "./types.js";
@@ -27,8 +28,10 @@ export interface Report {
   schema: "iotcert/report@1";
   harness: { name: "iotcert"; version: string };
   device: { id: string; vendor: string; model: string; firmware: string; address?: string };
-  profile: { id: string; title: string };
+  profile: { id: string; title: string; levels?: string[] };
   pace: string;
+  /** What a second lab needs to repeat the run: input hashes, runtime, pace in full, options. */
+  audit: Audit;
   startedAt: string;
   finishedAt: string;
   complete: boolean;

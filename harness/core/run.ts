@@ -4,6 +4,7 @@ import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { Descriptor, Profile } from "../schema/types.js";
 import { grade } from "../grading/grade.js";
+import { auditRecord, type RunInputs } from "./audit.js";
 import { Evidence, ProbeLedger } from "./evidence.js";
 import { FactStore } from "./facts.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -31,6 +32,8 @@ export interface RunRequest {
   signal: AbortSignal;
   only?: string[];
   version: string;
+  /** The files the descriptor and profile came from, for the report's audit record. */
+  inputs?: RunInputs;
   onProgress?: (progress: RunProgress) => void;
 }
 
@@ -196,8 +199,9 @@ export async function certify(req: RunRequest): Promise<Report> {
       id: device.id, vendor: device.vendor, model: device.model, firmware: device.firmware,
       ...(device.network ? { address: device.network.address } : {}),
     },
-    profile: { id: profile.id, title: profile.title },
+    profile: { id: profile.id, title: profile.title, levels: profile.levels },
     pace: pace.settings.name,
+    audit: auditRecord(device, profile, pace.settings, req.options, req.only, req.inputs),
     startedAt,
     finishedAt: new Date().toISOString(),
     complete: !interrupted,

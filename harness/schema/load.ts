@@ -1,11 +1,16 @@
 // Loads device descriptors and profiles from YAML (or JSON) and validates them against the JSON
 // Schemas beside this file, so a bad file stops a run before any packet is sent, with
 // file:line:col, the field, and what was expected.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { parsePortSet } from "../core/ports.js";
-import type { Descriptor, Profile } from "./types.js";
+import { extendProfile, extendsAFile } from "./profile-extends.js";
+import type { Attestation, Descriptor, Profile, ProfileFile } from "./types.js";
 import { validatorFor, type ErrorObject, type SchemaName } from "./validators.js";
+import { packagePath } from "../core/paths.js";
 
 export interface Issue {
   file: string;
@@ -35,29 +40,77 @@ export function formatIssue(issue: Issue): string {
 }
 
 export type DocumentKind = "descriptor" | "profile";
+
+/** A file a run read, by path and content hash, so a report says exactly what it was given. */
+export interface SourceFile {
+  path: string;
+  sha256: string;
+}
+
+/** How deep `extends` may chain; deeper is a mistake, or a cycle through copies. */
+const MAX_EXTENDS_DEPTH = 8;
 export type LoadedDocument = { kind: "descriptor"; value: Descriptor } | { kind: "profile"; value: Profile };
 
 export async function loadDescriptor(file: string): Promise<Descriptor> {
+  return (await loadDescriptorWithSource(file)).descriptor;
+}
+
+/** The descriptor and the hash of the file it came from. */
+export async function loadDescriptorWithSource(file: string): Promise<{ descriptor: Descriptor; source: SourceFile }> {
   const parsed = await parseFile(file);
   if (kindOf(parsed.value) === "profile") {
     throw new ValidationError([{ file, line: 1, col: 1, path: "", message: 'expected a device descriptor, but this is a profile (it has "provisions")' }]);
   }
   assertValid(file, parsed, problemsOf("descriptor", parsed.value));
-  return parsed.value as Descriptor;
+  return { descriptor: parsed.value as Descriptor, source: { path: file, sha256: parsed.sha256 } };
 }
 
 export async function loadProfile(file: string): Promise<Profile> {
-  const parsed = await parseFile(file);
-  assertValid(file, parsed, problemsOf("profile", parsed.value));
-  return parsed.value as Profile;
+  return (await loadProfileWithSources(file)).profile;
 }
 
-/** Loads a descriptor or a profile, telling which by content: a profile has top-level `provisions`. */
+/** The profile with `extends` resolved, and every file it was made from (itself first, then its parents). */
+export async function loadProfileWithSources(file: string, chain: string[] = []): Promise<{ profile: Profile; sources: SourceFile[] }> {
+  const parsed = await parseFile(file);
+  assertValid(file, parsed, problemsOf("profile", parsed.value));
+  const value = parsed.value as ProfileFile;
+  const source: SourceFile = { path: file, sha256: parsed.sha256 };
+  if (value.extends === undefined) return { profile: value as Profile, sources: [source] };
+
+  const fail = (message: string): never => {
+    throw new ValidationError([{ file, ...positionOf(parsed, { path: ["extends"], message }), path: "extends", message }]);
+  };
+  const parentFile = extendsAFile(value.extends) ? resolve(dirname(file), value.extends) : packagePath("profiles", `${value.extends}.yaml`);
+  if (!/^[a-z0-9][a-z0-9.-]*$/.test(value.extends) && !extendsAFile(value.extends)) fail(`expected a shipped profile's id or a file path, got ${describe(value.extends)}`);
+  if (!existsSync(parentFile)) fail(`no profile ${extendsAFile(value.extends) ? "file" : "shipped with iotcert as"} ${describe(value.extends)} (looked for ${parentFile})`);
+  const here = resolve(file);
+  if ([...chain, here].includes(resolve(parentFile))) fail(`extends itself through ${[...chain, here].join(" → ")}`);
+  if (chain.length >= MAX_EXTENDS_DEPTH) fail(`extends more than ${MAX_EXTENDS_DEPTH} profiles deep`);
+
+  const parent = await loadProfileWithSources(parentFile, [...chain, here]);
+  const { profile, problems } = extendProfile(parent.profile, value);
+  assertValid(file, parsed, problems);
+  return { profile, sources: [source, ...parent.sources] };
+}
+
+/** An attestation file's verdicts; it must be about `deviceId`. */
+export async function loadAttestationFile(file: string, deviceId: string): Promise<Record<string, Attestation>> {
+  const parsed = await parseFile(file);
+  assertValid(file, parsed, schemaProblems("attestations", parsed.value));
+  const value = parsed.value as { device: string; attestations: Record<string, Attestation> };
+  if (value.device !== deviceId) {
+    assertValid(file, parsed, [{ path: ["device"], message: `these attestations are for "${value.device}", not for "${deviceId}"` }]);
+  }
+  return value.attestations;
+}
+
+/** Loads a descriptor or a profile, telling which by content: a profile has top-level `provisions` or `extends`. */
 export async function loadDocument(file: string): Promise<LoadedDocument> {
   const parsed = await parseFile(file);
   const kind = kindOf(parsed.value);
+  if (kind === "profile") return { kind, value: await loadProfile(file) };
   assertValid(file, parsed, problemsOf(kind, parsed.value));
-  return kind === "profile" ? { kind, value: parsed.value as Profile } : { kind, value: parsed.value as Descriptor };
+  return { kind, value: parsed.value as Descriptor };
 }
 
 /** Validates a document built in memory (the demo's descriptors); issues carry no position. */
@@ -81,15 +134,19 @@ interface ParsedFile {
   doc: Document.Parsed;
   lines: LineCounter;
   value: unknown;
+  /** Of the bytes read, hex. */
+  sha256: string;
 }
 
 async function parseFile(file: string): Promise<ParsedFile> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new ValidationError([{ file, line: 1, col: 1, path: "", message: (err as Error).message }]);
   }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const text = bytes.toString("utf8");
   const lines = new LineCounter();
   // The core schema is forced even under a `%YAML 1.1` directive, so 2030-12-31 stays a string
   // and `on`/`yes` stay words instead of turning into dates and booleans.
@@ -100,7 +157,7 @@ async function parseFile(file: string): Promise<ParsedFile> {
     );
   }
   try {
-    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }) };
+    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }), sha256 };
   } catch (err) {
     // Unresolved aliases and alias bombs surface here rather than as parse errors.
     throw new ValidationError([{ file, line: 1, col: 1, path: "", message: `YAML: ${(err as Error).message}` }]);
@@ -108,7 +165,7 @@ async function parseFile(file: string): Promise<ParsedFile> {
 }
 
 function kindOf(value: unknown): DocumentKind {
-  return isRecord(value) && "provisions" in value ? "profile" : "descriptor";
+  return isRecord(value) && ("provisions" in value || "extends" in value) ? "profile" : "descriptor";
 }
 
 function assertValid(file: string, parsed: ParsedFile, problems: Problem[]): void {
@@ -235,6 +292,8 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       return { path: [...path, key], atKey: true, message: notAllowed(`unknown key ${JSON.stringify(key)}`, key, allowed) };
     }
+    case "dependentRequired":
+      return { path: [...path, String(params.property)], atKey: true, message: `only makes sense with "${String(params.missingProperty)}"` };
     case "required":
       return { path, atKey: true, message: `missing required key "${String(params.missingProperty)}"` };
     case "type":

@@ -111,12 +111,25 @@ export interface ProfileParameters {
   requireSignedUpdates?: boolean;
 }
 
+/** A profile as graded: with `extends` resolved, every inherited provision is in `provisions`. */
 export interface Profile {
   id: string;
   title: string;
   version?: string;
   description?: string;
+  /** The id of the profile this one was built on, for the record. */
+  extends?: string;
   levels: Level[];
   parameters?: ProfileParameters;
   provisions: Provision[];
+}
+
+export type ProvisionOverride = Partial<Pick<Provision, "title" | "level" | "checks" | "attestation">>;
+
+/** A profile file as written: one that extends another may leave out levels and provisions. */
+export interface ProfileFile extends Omit<Profile, "levels" | "provisions"> {
+  levels?: Level[];
+  provisions?: Provision[];
+  levelMap?: Record<Level, Level>;
+  overrides?: Record<string, ProvisionOverride>;
 }

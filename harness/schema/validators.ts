@@ -1,5 +1,5 @@
 // The ajv validator of each of our JSON Schemas. The build compiles them ahead of time into
-// compiled/*.cjs beside this module (scripts/compile-schemas.mjs): loading ajv and compiling three
+// compiled/*.cjs beside this module (scripts/compile-schemas.mjs): loading ajv and compiling our
 // schemas took longer than the rest of a short run's start. Running from the sources (the tests)
 // there is no compiled/ folder, and the schemas are compiled here, with the same options.
 import { existsSync, readFileSync } from "node:fs";
@@ -9,12 +9,13 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { packagePath } from "../core/paths.js";
 
 export type { ErrorObject, ValidateFunction };
-export type SchemaName = "descriptor" | "profile" | "report";
+export type SchemaName = "descriptor" | "profile" | "report" | "attestations";
 
 export const SCHEMA_FILES: Record<SchemaName, string> = {
   descriptor: "device.schema.json",
   profile: "profile.schema.json",
   report: "report.schema.json",
+  attestations: "attestations.schema.json",
 };
 
 const require = createRequire(import.meta.url);

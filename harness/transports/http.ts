@@ -150,10 +150,12 @@ export async function httpRequest(link: Link, method: "GET" | "POST", opts: Http
     };
     const timer = setTimeout(() => finish({ error: new TransportError("timeout", `${where}: no complete answer within ${opts.timeoutMs} ms`) }), left());
     const onAbort = () => finish({ error: new TransportError("aborted", `${where}: aborted`) });
+    // Before any finish(): its req.destroy() makes the request emit "socket hang up", which
+    // would be an uncaught exception without a listener.
+    req.on("error", (error) => finish({ error }));
     if (link.signal.aborted) return onAbort();
     link.signal.addEventListener("abort", onAbort, { once: true });
 
-    req.on("error", (error) => finish({ error }));
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

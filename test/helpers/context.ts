@@ -2,7 +2,7 @@
 // real pace, fact store and probe ledger, a silent logger.
 import { setMaxListeners } from "node:events";
 import pino from "pino";
-import { Evidence, ProbeLedger } from "../../harness/core/evidence.js";
+import { Evidence, ProbeLedger, type ProbeCount } from "../../harness/core/evidence.js";
 import { FactStore, type FactMap } from "../../harness/core/facts.js";
 import { Pace } from "../../harness/core/pace.js";
 import { Scope } from "../../harness/core/scope.js";
@@ -48,4 +48,9 @@ export function makeContext(opts: {
     abort: (reason) => controller.abort(reason),
     ledger,
   };
+}
+
+/** The ledger's lines without their times, for asserting what was sent (times: test/cli.test.ts). */
+export function sentProbes(ledger: ProbeLedger): Omit<ProbeCount, "firstAt" | "lastAt">[] {
+  return ledger.all().map(({ firstAt: _first, lastAt: _last, ...sent }) => sent);
 }
