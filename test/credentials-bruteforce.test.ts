@@ -75,7 +75,7 @@ describe("credentials.bruteforce-protection", () => {
     expect(outcome.verdict).toBe("fail");
     expect(outcome.findings).toEqual([expect.objectContaining({
       severity: "medium",
-      title: expect.stringMatching(new RegExp(`^http on port ${d.port} answered 6 wrong passwords in a row at full speed \\(median \\d+ ms\\), with no lockout or slow-down$`)),
+      title: `http on port ${d.port} answers wrong passwords at full speed, with no lockout or slow-down`,
       target: { transport: "tcp", port: d.port, service: "http" },
     })]);
     expect(service).toMatchObject({ protection: "none", attempts: 6, answered: 6, username: "admin" });
@@ -156,7 +156,7 @@ describe("credentials.bruteforce-protection", () => {
     expect(outcome.verdict).toBe("pass");
     expect(outcome.findings).toEqual([expect.objectContaining({
       severity: "low",
-      title: expect.stringMatching(new RegExp(`^http on port ${d.port} delays each wrong password \\(median \\d+ ms\\) only per connection: 4 of 4 sent at once were answered within \\d+ ms$`)),
+      title: `http on port ${d.port} delays each wrong password only per connection: several sent at once are answered at once`,
     })]);
     expect(service).toMatchObject({ protection: "delays-failures", parallel: { answered: 4, perConnection: true } });
     expect((service.parallel as { wallMs: number }).wallMs).toBeLessThan(2 * 900);

@@ -70,6 +70,8 @@ export interface ThermostatOptions {
   firmware?: string;
   /** A second web account, as a faulty build might ship (e.g. a service login left in). */
   serviceAccount?: Account;
+  /** The first port of the window to listen in, if free: another build on the same ports. */
+  portBase?: number;
 }
 
 export async function startThermostat(opts: ThermostatOptions = {}): Promise<SimulatedDevice> {
@@ -78,7 +80,7 @@ export async function startThermostat(opts: ThermostatOptions = {}): Promise<Sim
   const https = createServer({ ...(await selfSignedCertificate()), minVersion: "TLSv1.2" }, statusPage(accounts));
   const window = await listenInWindow(opts.host ? [opts.host] : ["127.0.0.2", "127.0.0.1"], {
     https: { server: https, offset: 43 },
-  });
+  }, opts.portBase);
   const { host, ports } = window;
   const supportEnd = new Date();
   supportEnd.setFullYear(supportEnd.getFullYear() + SUPPORT_YEARS);

@@ -71,11 +71,12 @@ async function tryWindow(host: string, base: number, servers: Record<string, { s
  * Start `servers` at base+offset in a free window at a random base port on the first of `hosts`
  * that can be bound (127.0.0.2 is not configured on every system: macOS has only 127.0.0.1).
  */
-export async function listenInWindow(hosts: string[], servers: Record<string, { server: Server; offset: number }>): Promise<PortWindow> {
+export async function listenInWindow(hosts: string[], servers: Record<string, { server: Server; offset: number }>, wanted?: number): Promise<PortWindow> {
   for (const [i, host] of hosts.entries()) {
     try {
       for (let attempt = 0; attempt < TRIES; attempt++) {
-        const base = LOWEST_BASE + Math.floor(Math.random() * (HIGHEST_BASE - LOWEST_BASE));
+        // A wanted window first (a second build of a device on the ports of the first), else at random
+        const base = attempt === 0 && wanted !== undefined ? wanted : LOWEST_BASE + Math.floor(Math.random() * (HIGHEST_BASE - LOWEST_BASE));
         if (await tryWindow(host, base, servers)) {
           const ports = Object.fromEntries(Object.entries(servers).map(([name, { offset }]) => [name, base + offset]));
           return { host, base, ports, tcpPorts: `${base}-${base + WINDOW_SIZE - 1}` };

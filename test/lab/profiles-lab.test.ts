@@ -4,8 +4,8 @@
 // every documentary provision except those the plug's descriptor records as failed (no
 // vulnerability disclosure policy). The labels each profile then gives follow from the findings:
 // the plug is held at none in every scheme by the provisions its failed checks serve; the
-// thermostat, whose only failing check is version disclosure on SSH, is held only where a profile
-// names that check. UK PSTI is also run on the thermostat on its own, to show a run and a
+// thermostat, whose failing checks are version disclosure on SSH and brute-force protection on
+// its broker, and which declares no update mechanism, is held only where a profile names those. UK PSTI is also run on the thermostat on its own, to show a run and a
 // regrade agree. Needs the lab; skips with the reason elsewhere, never under CI=true.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -109,25 +109,33 @@ describe.skipIf(lab.skip)(`every profile grades the lab devices${lab.skip ? ` (s
     }
     expect(plug.report.findings.some((f) => f.check === "credentials.default-passwords" && f.severity === "critical")).toBe(true);
 
-    expect(plug.report.label).toMatchObject({ level: "none", heldBy: ["5.1-1", "5.2-1"] });
-    expect(await label("uk-psti", () => plug)).toMatchObject({ level: "none", heldBy: ["PSTI-1", "PSTI-2"] });
-    expect(await label("en-18031-1", () => plug)).toMatchObject({ level: "none", heldBy: ["AUM-2", "AUM-5", "SCM-2", "SCM-3", "GEC-2", "GEC-4", "GEC-5", "CRY-1"] });
-    expect(await label("nist-ir-8425", () => plug)).toMatchObject({ level: "none", heldBy: ["data-protection", "interface-access-control", "information-and-query-reception"] });
-    expect(await label("sg-cls", () => plug)).toMatchObject({ level: "none", heldBy: ["5.1-1", "5.1-3", "5.2-1"] });
+    // No declared support period (5.3-13) and no disclosure policy (5.2-1) hold it at low too
+    expect(plug.report.label).toMatchObject({ level: "none", heldBy: ["5.1-1", "5.2-1", "5.3-13"] });
+    expect(await label("uk-psti", () => plug)).toMatchObject({ level: "none", heldBy: ["PSTI-1", "PSTI-2", "PSTI-3"] });
+    expect(await label("en-18031-1", () => plug)).toMatchObject({
+      level: "none", heldBy: ["ACM-2", "AUM-2", "AUM-5", "AUM-6", "SUM-2", "SCM-2", "SCM-3", "RLM-1", "CCK-3", "GEC-2", "GEC-4", "GEC-5", "CRY-1"],
+    });
+    expect(await label("nist-ir-8425", () => plug)).toMatchObject({
+      level: "none", heldBy: ["data-protection", "interface-access-control", "software-update", "documentation", "information-and-query-reception"],
+    });
+    expect(await label("sg-cls", () => plug)).toMatchObject({ level: "none", heldBy: ["5.1-1", "5.1-2", "5.1-3", "5.1-5", "5.2-1", "5.3-2", "5.3-7", "5.3-10", "5.3-13"] });
   });
 
-  it("the thermostat: only its SSH version banner fails, so it is held only where a profile names that", async () => {
+  it("the thermostat: its SSH version banner and its broker's full-speed answers to wrong passwords fail; it declares no update", async () => {
     const failed = thermostat.report.checks.filter((c) => c.verdict === "fail").map((c) => c.id);
-    expect(failed).toEqual(["surface.version-disclosure"]);
+    expect(failed).toEqual(["credentials.bruteforce-protection", "surface.version-disclosure"]);
     expect(thermostat.report.findings.some((f) => f.check === "surface.version-disclosure" && f.target?.port === 22)).toBe(true);
+    // mosquitto has no delay after a wrong password
+    expect(thermostat.report.findings.some((f) => f.check === "credentials.bruteforce-protection" && f.target?.port === 8883)).toBe(true);
 
-    // ETSI: 5.6-2 (medium) serves version disclosure, so low
-    expect(thermostat.report.label).toMatchObject({ level: "low", heldBy: ["5.6-2"] });
-    expect(await label("sg-cls", () => thermostat)).toMatchObject({ level: "level-1", heldBy: ["5.6-2"] });
-    // The others do not name surface.version-disclosure
+    // ETSI: 5.1-5 and 5.6-2 (medium) serve the two failed checks; the update provisions stay
+    // inconclusive, since the lab thermostat declares no update mechanism to judge
+    expect(thermostat.report.label).toMatchObject({ level: "low", heldBy: ["5.1-5", "5.3-2", "5.3-7", "5.3-10", "5.6-2"] });
+    expect(await label("sg-cls", () => thermostat)).toMatchObject({ level: "none", heldBy: ["5.1-5", "5.3-2", "5.3-7", "5.3-10"] });
+    expect(await label("en-18031-1", () => thermostat)).toMatchObject({ level: "none", heldBy: ["AUM-6", "SUM-2"] });
+    expect(await label("nist-ir-8425", () => thermostat)).toMatchObject({ level: "none", heldBy: ["interface-access-control", "software-update"] });
+    // PSTI names neither brute-force protection, version disclosure nor updates
     expect(await label("uk-psti", () => thermostat)).toMatchObject({ level: "compliant", heldBy: [] });
-    expect(await label("en-18031-1", () => thermostat)).toMatchObject({ level: "conformant", heldBy: [] });
-    expect(await label("nist-ir-8425", () => thermostat)).toMatchObject({ level: "baseline", heldBy: [] });
   });
 
   it("a run with UK PSTI itself gives the thermostat the label the regrade gave", async () => {

@@ -493,6 +493,11 @@ hard() {
   web hard "$keys" "Nordlys Thermostat T2" \
     'ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv1.2")
 server.tag = ""' "443"
+  # Its vulnerability disclosure policy (RFC 9116), valid for a year from lab start
+  mkdir -p "$dir/www/.well-known"
+  printf 'Contact: mailto:security@nordlys.example\nExpires: %s\nPreferred-Languages: en\n' \
+    "$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)" >"$dir/www/.well-known/security.txt"
+  chmod -R a+rX "$dir/www/.well-known"
 
   mosquitto_files hard "$keys" admin "$HARD_PASSWORD"
   cat >"$dir/mosquitto.conf" <<EOF

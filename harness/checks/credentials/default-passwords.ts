@@ -1,6 +1,7 @@
 // credentials.default-passwords: does a login of the device (telnet, SSH, FTP, HTTP Basic and
 // Digest, a described web form, RTSP, MQTT, SNMP) take a password that every unit shares (EN 303
 // 645 provision 5.1-1)?
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TransportError } from "../../core/errors.js";
 import type { AcceptedCredential } from "../../core/facts.js";
@@ -97,7 +98,10 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
   const result: ServiceResult = { target, candidates: candidates.length, tried: 0, uniqueAccepted: [] };
   // Once one pair works (or the service cannot be judged), the attempts under way are cut short
   const enough = new AbortController();
-  const attemptCtx: CheckContext = { ...ctx, signal: AbortSignal.any([ctx.signal, enough.signal]) };
+  const signal = AbortSignal.any([ctx.signal, enough.signal]);
+  // Every attempt under way listens on it: up to the pace's lanes, each with a connection or two
+  setMaxListeners(8 * ctx.pace.settings.loginsAtOnce + 16, signal);
+  const attemptCtx: CheckContext = { ...ctx, signal };
   const login = loginFor(attemptCtx, host, target);
   try {
     const why = await withRetry(ctx, () => login.untestable());
