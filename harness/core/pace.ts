@@ -42,7 +42,7 @@ export const PACES: Record<PaceName, PaceSettings> = {
     heartbeatIntervalMs: 5000, heartbeatBackoffMs: [1000, 2000, 4000],
   },
   fast: {
-    name: "fast", checkConcurrency: 4, connections: 256, connectionsPerSecond: 50_000,
+    name: "fast", checkConcurrency: 4, connections: 256, connectionsPerSecond: 100_000,
     attemptsPerService: 100, loginsAtOnce: 16, connectTimeoutMs: 1000, retries: 1, bannerWaitMs: 1000, checkTimeoutMs: 5 * 60_000,
     heartbeatIntervalMs: 3000, heartbeatBackoffMs: [500, 1000, 2000],
   },

@@ -6,7 +6,7 @@
 // coded by mqtt-packet, the codec mqtt.js itself uses; the CONNECT/CONNACK exchange is the
 // credential check's (mqtt.ts).
 import { randomBytes } from "node:crypto";
-import mqttPacket from "mqtt-packet";
+import type mqttPacket from "mqtt-packet";
 import { TransportError } from "../core/errors.js";
 import { connackMeaning, connectPacket, parseConnack, type Connack, type MqttConnectOptions } from "./mqtt.js";
 import { connectTcp, escapeBytes, type Link } from "./tcp.js";
@@ -71,9 +71,12 @@ function framer(max: number): (b: Buffer) => number {
   };
 }
 
+/** mqtt-packet, loaded by the runs that subscribe to a broker (the start of every other run is spared it). */
+const packets = async (): Promise<typeof mqttPacket> => (await import("mqtt-packet")).default;
+
 /** Parse one whole packet with mqtt-packet; undefined when it is not valid MQTT. */
-function decode(packet: Buffer, version: number): mqttPacket.Packet | undefined {
-  const parser = mqttPacket.parser({ protocolVersion: version });
+function decode(codec: typeof mqttPacket, packet: Buffer, version: number): mqttPacket.Packet | undefined {
+  const parser = codec.parser({ protocolVersion: version });
   let out: mqttPacket.Packet | undefined;
   parser.on("packet", (p) => (out ??= p));
   parser.on("error", () => {});
@@ -101,7 +104,8 @@ export async function mqttListen(link: Link, host: string, port: number, o: List
     if (connackMeaning(connack) !== "accepted") return result;
 
     const version = connack.version;
-    await conn.write(mqttPacket.generate({ cmd: "subscribe", messageId: 1, subscriptions: o.filters.map((topic) => ({ topic, qos: 0 as const })) }, { protocolVersion: version }));
+    const codec = await packets();
+    await conn.write(codec.generate({ cmd: "subscribe", messageId: 1, subscriptions: o.filters.map((topic) => ({ topic, qos: 0 as const })) }, { protocolVersion: version }));
     const topics = new Set<string>();
     const frame = framer(o.maxPacketBytes);
     const deadline = performance.now() + o.windowMs;
@@ -128,7 +132,7 @@ export async function mqttListen(link: Link, host: string, port: number, o: List
         result.end = "closed";
         break;
       }
-      const packet = decode(read.data, version);
+      const packet = decode(codec, read.data, version);
       if (!packet) {
         result.end = "malformed";
         result.detail = `not an MQTT packet: ${escapeBytes(read.data, 32)}`;

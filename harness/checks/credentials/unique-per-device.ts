@@ -6,7 +6,6 @@ import type { AcceptedCredential, CertificateFact } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { siblingsOf, type Sibling } from "../../schema/siblings.js";
 import { tlsHandshake } from "../../transports/tls-probe.js";
-import { parseCertificate } from "../crypto/certificate.js";
 import { loginFor } from "./logins/index.js";
 import { REPLY_TIMEOUT_MS, type LoginTarget } from "./logins/login.js";
 
@@ -81,6 +80,8 @@ async function compareCertificate(ctx: CheckContext, sibling: Sibling, ours: Cer
   if (!der) return { comparisons: [{ ...base, what: "TLS certificate", result: "not compared", reason: "the sibling presented no certificate" }], findings: [] };
   let theirs: CertificateFact;
   try {
+    // @peculiar/x509 takes long to load; only a run with a TLS sibling to compare pays
+    const { parseCertificate } = await import("../crypto/certificate.js");
     theirs = parseCertificate(der, port, ours.service).fact;
   } catch (err) {
     return { comparisons: [{ ...base, what: "TLS certificate", result: "not compared", reason: `its certificate does not parse: ${(err as Error).message}` }], findings: [] };
