@@ -15,14 +15,19 @@ export class ProgressLine {
   }
 
   update(p: RunProgress): void {
+    const current = p.running.map((r) => (r.detail ? `${r.id} (${r.detail})` : r.id)).join(", ") || "…";
+    this.show(`${this.label}[${p.done}/${p.total}] ${current}`, p.done >= p.total);
+  }
+
+  /** Draw `text` as the live line (control bytes blanked, cut to the terminal), at most every 100 ms unless `force`. */
+  show(text: string, force = false): void {
     if (!this.enabled) return;
     const now = performance.now();
-    if (now - this.#last < MIN_INTERVAL_MS && p.done < p.total) return;
+    if (!force && now - this.#last < MIN_INTERVAL_MS) return;
     this.#last = now;
-    const current = p.running.map((r) => (r.detail ? `${r.id} (${r.detail})` : r.id)).join(", ") || "…";
-    const text = `${this.label}[${p.done}/${p.total}] ${current}`.replace(/[\x00-\x1f\x7f]/g, " ");
+    const safe = text.replace(/[\x00-\x1f\x7f]/g, " ");
     const width = (this.stream.columns || 80) - 1;
-    this.stream.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+    this.stream.write(`\r\x1b[2K${safe.length > width ? `${safe.slice(0, width - 1)}…` : safe}`);
     this.#shown = true;
   }
 

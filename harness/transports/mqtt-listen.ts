@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type mqttPacket from "mqtt-packet";
 import { TransportError } from "../core/errors.js";
-import { connackMeaning, connectPacket, parseConnack, type Connack, type MqttConnectOptions } from "./mqtt.js";
+import { connackMeaning, connectPacket, packetFramer, parseConnack, type Connack, type MqttConnectOptions } from "./mqtt.js";
 import { connectTcp, escapeBytes, type Link } from "./tcp.js";
 
 export interface ListenOptions extends MqttConnectOptions {
@@ -52,25 +52,6 @@ export interface Listened {
 const TOPIC_CHARS = 256;
 const MAX_CONNACK = 4096;
 
-/** Length of the complete packet at the start of `b`, -1 when more bytes are needed; throws when it is too big or nonsense. */
-function framer(max: number): (b: Buffer) => number {
-  return (b) => {
-    if (b.length < 2) return -1;
-    let len = 0;
-    let mult = 1;
-    for (let i = 1; i <= 4; i++) {
-      if (b.length <= i) return -1;
-      len += (b[i]! & 0x7f) * mult;
-      if ((b[i]! & 0x80) === 0) {
-        if (1 + i + len > max) throw new TransportError("too-large", `a packet of ${1 + i + len} bytes announced (cap ${max})`);
-        return b.length >= 1 + i + len ? 1 + i + len : -1;
-      }
-      mult *= 128;
-    }
-    throw new TransportError("protocol", `malformed MQTT remaining length: ${escapeBytes(b.subarray(0, 8))}`);
-  };
-}
-
 /** mqtt-packet, loaded by the runs that subscribe to a broker (the start of every other run is spared it). */
 const packets = async (): Promise<typeof mqttPacket> => (await import("mqtt-packet")).default;
 
@@ -94,7 +75,7 @@ export async function mqttListen(link: Link, host: string, port: number, o: List
   try {
     if (o.tls) conn = (await conn.startTls({ timeoutMs: o.connectTimeoutMs })).connection;
     await conn.write(connectPacket(o, `iotcert-${randomBytes(4).toString("hex")}`));
-    const ackRead = await conn.readUntil(framer(MAX_CONNACK), { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
+    const ackRead = await conn.readUntil(packetFramer(MAX_CONNACK), { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
     if (ackRead.end !== "match") {
       throw new TransportError(ackRead.end === "timeout" && ackRead.data.length === 0 ? "timeout" : "protocol",
         `${host}:${port}: no complete CONNACK (${ackRead.end}; got "${escapeBytes(ackRead.data, 64)}")`);
@@ -107,7 +88,7 @@ export async function mqttListen(link: Link, host: string, port: number, o: List
     const codec = await packets();
     await conn.write(codec.generate({ cmd: "subscribe", messageId: 1, subscriptions: o.filters.map((topic) => ({ topic, qos: 0 as const })) }, { protocolVersion: version }));
     const topics = new Set<string>();
-    const frame = framer(o.maxPacketBytes);
+    const frame = packetFramer(o.maxPacketBytes);
     const deadline = performance.now() + o.windowMs;
     for (;;) {
       const left = deadline - performance.now();

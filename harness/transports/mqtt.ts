@@ -70,19 +70,29 @@ export function connectPacket(o: Pick<MqttConnectOptions, "version" | "username"
   return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
 }
 
-/** Length of a complete packet at the start of `b`, -1 if more bytes are needed; throws on nonsense. */
-function packetLength(b: Buffer): number {
-  if (b.length < 2) return -1;
-  let len = 0;
-  let mult = 1;
-  for (let i = 1; i <= 4; i++) {
-    if (b.length <= i) return -1;
-    len += (b[i]! & 0x7f) * mult;
-    if ((b[i]! & 0x80) === 0) return b.length >= 1 + i + len ? 1 + i + len : -1;
-    mult *= 128;
-  }
-  throw new TransportError("protocol", `malformed MQTT remaining length: ${escapeBytes(b.subarray(0, 8))}`);
+/**
+ * A readUntil test: the length of the complete packet at the start of `b`, -1 while more bytes are
+ * needed; throws on a nonsense length, and on one that announces more than `max` bytes.
+ */
+export function packetFramer(max = Infinity): (b: Buffer) => number {
+  return (b) => {
+    if (b.length < 2) return -1;
+    let len = 0;
+    let mult = 1;
+    for (let i = 1; i <= 4; i++) {
+      if (b.length <= i) return -1;
+      len += (b[i]! & 0x7f) * mult;
+      if ((b[i]! & 0x80) === 0) {
+        if (1 + i + len > max) throw new TransportError("too-large", `a packet of ${1 + i + len} bytes announced (cap ${max})`);
+        return b.length >= 1 + i + len ? 1 + i + len : -1;
+      }
+      mult *= 128;
+    }
+    throw new TransportError("protocol", `malformed MQTT remaining length: ${escapeBytes(b.subarray(0, 8))}`);
+  };
 }
+
+const packetLength = packetFramer();
 
 /** Parse a CONNACK (whole packet); anything else is a protocol error, never a login answer. */
 export function parseConnack(p: Buffer, version: MqttVersion): Connack {
