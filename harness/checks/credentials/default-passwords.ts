@@ -116,7 +116,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       }
     }
     const offered = Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity);
-    const { kept, abandoned } = await inLanes(offered, candidates, async (candidate, index) => {
+    const tryOne = async (candidate: Candidate, index: number): Promise<"stop" | "go on"> => {
       ctx.progress(`${label(target)}: pair ${index + 1} of ${candidates.length}`);
       ctx.log.debug({ service: target.name, port: target.port, username: candidate.username, password: candidate.password, source: candidate.source }, "login attempt");
       const answer = await withRetry(attemptCtx, () => login.attempt(candidate));
@@ -138,8 +138,15 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       if (!result.accepted || index < result.accepted.attemptsBefore) result.accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}) };
       enough.abort();
       return "stop";
-    });
-    if (kept < offered) result.lanes = { offered, kept };
+    };
+    // The manufacturer's declared credentials are all tried and answered before any other pair
+    // starts, so a default that works at once never cuts one of them short
+    const declared = candidates.filter((c) => c.source === "declared");
+    const first = await inLanes(offered, declared, tryOne);
+    const rest = result.accepted || result.stopped ? { kept: first.kept, abandoned: 0 }
+      : await inLanes(first.kept, candidates.slice(declared.length), (c, i) => tryOne(c, declared.length + i));
+    const abandoned = first.abandoned + rest.abandoned;
+    if (rest.kept < offered) result.lanes = { offered, kept: rest.kept };
     if (abandoned) result.abandoned = abandoned;
   } catch (err) {
     if (endsTheCheck(err)) throw err;
