@@ -326,8 +326,6 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
       return { path, message: params.limit === 1 ? "must not be empty" : `must have at least ${String(params.limit)} items` };
     case "minLength":
       return { path, message: params.limit === 1 ? "must not be empty" : `must be at least ${String(params.limit)} characters` };
-    case "minProperties":
-      return { path, message: expected ? `must have ${expected}` : `must have at least ${String(params.limit)} keys` };
     case "maxLength":
       return { path, message: `must be at most ${String(params.limit)} characters` };
     case "uniqueItems": {

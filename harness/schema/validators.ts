@@ -1,7 +1,8 @@
 // The ajv validator of each of our JSON Schemas. The build compiles them ahead of time into
-// compiled/*.cjs beside this module (scripts/compile-schemas.mjs): loading ajv and compiling our
-// schemas took longer than the rest of a short run's start. Running from the sources (the tests)
-// there is no compiled/ folder, and the schemas are compiled here, with the same options.
+// compiled/*.cjs beside the command line's bundle (scripts/compile-schemas.ts): loading ajv and
+// compiling our schemas took longer than the rest of a short run's start. Running from the
+// sources (the tests) there is no compiled/ folder, and the schemas are compiled here, with the
+// same options.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";

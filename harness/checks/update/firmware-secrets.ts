@@ -7,7 +7,6 @@ import { stat } from "node:fs/promises";
 import { loadData } from "../../core/data.js";
 import type { Check, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor } from "../credentials/credential-list.js";
-import { accountsIn, crack, schemeOf } from "../../firmware/password-hashes.js";
 import { compareVersions } from "../../firmware/versions.js";
 
 /** A file larger than this is searched in its first part only. */
@@ -43,7 +42,9 @@ export const firmwareSecrets: Check = {
     } catch (err) {
       return { verdict: "inconclusive", summary: `the firmware image cannot be read: ${(err as Error).message}` };
     }
-    const [{ unpackImage }, { scanFile }, { readFile }] = await Promise.all([import("../../firmware/unpack.js"), import("../../firmware/scan.js"), import("node:fs/promises")]);
+    const [{ unpackImage }, { scanFile }, { accountsIn, crack, schemeOf }, { readFile }] = await Promise.all([
+      import("../../firmware/unpack.js"), import("../../firmware/scan.js"), import("../../firmware/password-hashes.js"), import("node:fs/promises"),
+    ]);
     ctx.progress(`unpacking ${image}`);
     const unpacked = await unpackImage(image, undefined, ctx.signal);
     try {
