@@ -30,13 +30,18 @@ export class ProbeLedger {
   readonly #tallies = new Map<string, Tally>();
 
   record(check: string, address: string, port: number, protocol: string, at = Date.now()): void {
+    this.recordMany(check, address, [port], protocol, at);
+  }
+
+  /** Probes to many ports of one address at once (a sweep's batch), counted as one each. */
+  recordMany(check: string, address: string, ports: ArrayLike<number>, protocol: string, at = Date.now()): void {
     const key = `${check}\u0000${address}\u0000${protocol}`;
     let tally = this.#tallies.get(key);
     if (!tally) this.#tallies.set(key, (tally = { check, address, protocol, ports: new Set(), count: 0, firstAt: at, lastAt: at }));
-    tally.count++;
+    tally.count += ports.length;
     tally.firstAt = Math.min(tally.firstAt, at);
     tally.lastAt = Math.max(tally.lastAt, at);
-    if (port > 0) tally.ports.add(port);
+    for (let i = 0; i < ports.length; i++) if (ports[i]! > 0) tally.ports.add(ports[i]!);
   }
 
   all(): ProbeCount[] {
@@ -56,5 +61,9 @@ export class Evidence {
 
   probe(address: string, port: number, protocol: string): void {
     this.ledger.record(this.check, address, port, protocol);
+  }
+
+  probes(address: string, ports: ArrayLike<number>, protocol: string): void {
+    this.ledger.recordMany(this.check, address, ports, protocol);
   }
 }

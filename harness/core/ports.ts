@@ -31,15 +31,31 @@ export function parsePortSet(set: PortSet | undefined): number[] {
   return ports;
 }
 
+/** Whether `port` is in `sorted` (ascending, as parsePortSet gives), by bisection: a Set of a full scan's 65535 ports costs more than the question. */
+export function inSortedPorts(sorted: readonly number[], port: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] === port) return true;
+    if (sorted[mid]! < port) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 /** The shortest range form of a set of ports: [22, 80, 81, 82] → "22,80-82". */
 export function formatPortSet(ports: Iterable<number>): string {
-  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  // A bitmap rather than a sort: a full scan's ledger line holds all 65535 ports.
+  const seen = new Uint8Array(65537);
+  for (const p of ports) seen[p] = 1;
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
+  for (let p = 0; p <= 65535; p++) {
+    if (!seen[p]) continue;
+    let last = p;
+    while (seen[last + 1]) last++;
+    parts.push(p === last ? String(p) : `${p}-${last}`);
+    p = last;
   }
   return parts.join(",");
 }

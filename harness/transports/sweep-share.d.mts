@@ -1,7 +1,8 @@
 // Types of sweep-share.mjs, for the TypeScript that calls it.
-export type ShareResult =
-  | { port: number; state: "open" | "closed"; rttMs: number }
-  | { port: number; state: "silent" };
+export type ShareState = "open" | "closed" | "silent";
+
+/** What a port answered; a worker sends each as its index here. */
+export const SHARE_STATES: readonly ShareState[];
 
 export interface ShareLimits {
   host: string;
@@ -11,4 +12,7 @@ export interface ShareLimits {
   timeoutMs: number;
 }
 
-export function sweepShare(limits: ShareLimits, onResult: (r: ShareResult) => void, stopped?: () => boolean): Promise<void>;
+/** `rttMs` is undefined when the port stayed silent. */
+export type ShareListener = (port: number, state: ShareState, rttMs: number | undefined) => void;
+
+export function sweepShare(limits: ShareLimits, onResult: ShareListener, stopped?: () => boolean): Promise<void>;

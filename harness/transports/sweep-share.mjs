@@ -7,88 +7,111 @@
 // Each connect goes straight to libuv through Node's tcp_wrap binding when it is there: the
 // net.Socket stream machinery costs more CPU per port than the kernel's connect itself, which
 // made a full scan about twice as slow as nmap's. tcp_wrap is internal to Node, so net.Socket
-// stays as the fallback and gives the same answers.
+// stays as the fallback and gives the same answers. For the same reason nothing is allocated
+// per port that need not be: results are plain arguments, and one timer finds the connects that
+// have waited too long instead of one timer per connect.
 import { Socket } from "node:net";
 
 const REFUSED = ["ECONNREFUSED", "ECONNRESET"];
 
-function rawConnector(host, timeoutMs) {
+/** What a port answered; a worker sends each as its index here. */
+export const SHARE_STATES = ["open", "closed", "silent"];
+
+/** A connect to `port` that calls `settle(state)` once: "open", "closed" (RST) or "silent" (error or nothing). */
+function rawConnector(host) {
   let binding;
+  let uv;
   try {
     binding = process.binding("tcp_wrap");
+    uv = process.binding("uv");
   } catch {
     return undefined;
   }
   const { TCP, TCPConnectWrap, constants } = binding;
-  const { errname } = process.binding("uv");
+  const refused = new Set(REFUSED.map((name) => uv[`UV_${name}`]));
+  const v6 = host.includes(":");
+  function oncomplete(status) {
+    this.handle.close();
+    this.settle(status === 0 ? "open" : refused.has(status) ? "closed" : "silent");
+  }
   return (port, settle) => {
     const handle = new TCP(constants.SOCKET);
     const req = new TCPConnectWrap();
-    let done = false;
-    const end = (state) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      handle.close(() => settle(state));
-    };
-    const timer = setTimeout(() => end("silent"), timeoutMs);
-    req.oncomplete = (status) => end(status === 0 ? "open" : REFUSED.includes(errname(status)) ? "closed" : "silent");
+    req.oncomplete = oncomplete;
     req.address = host;
     req.port = port;
-    const err = host.includes(":") ? handle.connect6(req, host, port) : handle.connect(req, host, port);
-    if (err) end("silent");
+    req.handle = handle;
+    req.settle = settle;
+    const err = v6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+    // Settled on the next turn, not here: a host where every connect fails at once would
+    // otherwise recurse through the whole port list.
+    if (err) setImmediate(() => oncomplete.call(req, err));
+    return () => handle.close();
   };
 }
 
-function socketConnector(host, timeoutMs) {
+function socketConnector(host) {
   return (port, settle) => {
     const socket = new Socket();
     let state;
-    const timer = setTimeout(() => { state ??= "silent"; socket.destroy(); }, timeoutMs);
     socket.once("connect", () => { state ??= "open"; socket.destroy(); });
     socket.once("error", (err) => { state ??= REFUSED.includes(err.code) ? "closed" : "silent"; });
-    socket.once("close", () => { clearTimeout(timer); settle(state ?? "silent"); });
+    socket.once("close", () => settle(state ?? "silent"));
     socket.connect(port, host);
+    return () => socket.destroy();
   };
 }
 
 /**
  * Sweep `ports` of `host` with at most `concurrency` connects at once and `perSecond` new ones a
- * second; `onResult` hears of each port as it settles. Resolves when every started connect has
- * settled and either all ports were asked or `stopped()` said to stop.
+ * second; `onResult(port, state, rttMs)` hears of each port as it settles (rttMs is undefined
+ * for "silent"). Resolves when every started connect has settled and either all ports were
+ * asked or `stopped()` said to stop.
  */
 export function sweepShare({ host, ports, concurrency, perSecond, timeoutMs }, onResult, stopped = () => false) {
-  const connect = rawConnector(host, timeoutMs) ?? socketConnector(host, timeoutMs);
+  const connect = rawConnector(host) ?? socketConnector(host);
   const interval = 1000 / perSecond;
   let next = 0;
-  let active = 0;
   let nextStart = 0;
+  // Connects in flight, oldest first (a Map keeps insertion order): the timer looks only at the front.
+  const inFlight = new Map();
   return new Promise((resolve) => {
     let finished = false;
-    const knock = (port) => {
-      const started = performance.now();
-      connect(port, (state) => {
-        onResult(state === "silent" ? { port, state } : { port, state, rttMs: performance.now() - started });
-        active--;
-        launch();
-      });
+    let paused;
+    const settleWith = (port, started) => (state) => {
+      if (!inFlight.delete(port)) return;
+      onResult(port, state, state === "silent" ? undefined : performance.now() - started);
+      launch();
     };
     const launch = () => {
-      while (!stopped() && active < concurrency && next < ports.length) {
+      while (!stopped() && inFlight.size < concurrency && next < ports.length) {
         const now = performance.now();
         if (nextStart > now + 1) {
-          setTimeout(launch, nextStart - now);
+          paused ??= setTimeout(() => { paused = undefined; launch(); }, nextStart - now);
           return;
         }
         nextStart = Math.max(now, nextStart) + interval;
-        active++;
-        knock(ports[next++]);
+        const port = ports[next++];
+        const flight = { started: now, cancel: undefined };
+        inFlight.set(port, flight);
+          flight.cancel = connect(port, settleWith(port, now));
       }
-      if (!finished && active === 0 && (stopped() || next >= ports.length)) {
+      if (!finished && inFlight.size === 0 && (stopped() || next >= ports.length)) {
         finished = true;
+        clearInterval(overdue);
         resolve();
       }
     };
+    const overdue = setInterval(() => {
+      const now = performance.now();
+      for (const [port, flight] of inFlight) {
+        if (now - flight.started < timeoutMs) break;
+        inFlight.delete(port);
+          flight.cancel();
+        onResult(port, "silent", undefined);
+      }
+      launch();
+    }, Math.max(10, Math.min(100, timeoutMs / 8)));
     launch();
   });
 }

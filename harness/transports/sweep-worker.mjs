@@ -1,24 +1,45 @@
-// A worker thread's share of a large TCP connect sweep (see sweep-share.mjs). Results go back to
-// the parent in batches: one message per result would cost the parent more than the connects.
-import { parentPort, workerData } from "node:worker_threads";
-import { sweepShare } from "./sweep-share.mjs";
+// A worker thread's share of a large TCP connect sweep (see sweep-share.mjs). It is started
+// ahead of its sweep, since starting takes the better part of a tenth of a second, and waits
+// for its share (the ports and limits). Results go back in batches of typed arrays, handed over
+// rather than copied: one message, or one object, per result would cost the parent more than
+// the connects.
+import { parentPort } from "node:worker_threads";
+import { SHARE_STATES, sweepShare } from "./sweep-share.mjs";
 
-const BATCH = 256;
+const BATCH = 512;
 let stopped = false;
-let batch = [];
+let batch;
+let size = 0;
 
-parentPort.on("message", (m) => {
-  if (m === "stop") stopped = true;
-});
-
-function flush() {
-  if (batch.length) parentPort.postMessage({ results: batch });
-  batch = [];
+function fresh() {
+  batch = { ports: new Uint16Array(BATCH), states: new Uint8Array(BATCH), rtts: new Float32Array(BATCH) };
+  size = 0;
 }
 
-await sweepShare(workerData, (result) => {
-  batch.push(result);
-  if (batch.length >= BATCH) flush();
+function flush() {
+  if (size === 0) return;
+  const { ports, states, rtts } = batch;
+  parentPort.postMessage({ size, ports, states, rtts }, [ports.buffer, states.buffer, rtts.buffer]);
+  fresh();
+}
+
+const share = await new Promise((resolve) => {
+  parentPort.on("message", (m) => {
+    if (m === "stop") {
+      stopped = true;
+      resolve(undefined);
+    } else {
+      resolve(m);
+    }
+  });
+});
+
+fresh();
+if (share) await sweepShare(share, (port, state, rttMs) => {
+  batch.ports[size] = port;
+  batch.states[size] = SHARE_STATES.indexOf(state);
+  batch.rtts[size] = rttMs ?? Number.NaN;
+  if (++size === BATCH) flush();
 }, () => stopped);
 flush();
 parentPort.postMessage({ done: true });

@@ -2,78 +2,147 @@
 // threads: Node spends more time per connect than the kernel does, so one thread cannot keep
 // pace with nmap on a full scan. A small sweep runs in this thread, since starting a worker
 // costs more than its connects. What an open port says first is read afterwards, by the caller.
-// The scope is checked here, before any worker starts; the sweep takes the pace's connection
-// slots for itself while it runs and splits that budget and the rate among the workers; every
-// probe is recorded in the ledger as its result comes back.
+// The scope is checked here, before any worker is given a port; the sweep takes the pace's
+// connection slots for itself while it runs and splits that budget and the rate among the
+// workers; every probe is recorded in the ledger as its result comes back.
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { packagePath } from "../core/paths.js";
-import type { ShareLimits, ShareResult } from "./sweep-share.mjs";
+import type { ShareLimits, ShareListener } from "./sweep-share.mjs";
 import type { Link } from "./tcp.js";
 
-export type SweepResult = ShareResult;
+export type { ShareListener as SweepListener, ShareState as SweepState } from "./sweep-share.mjs";
 
 export interface SweepLimits {
   timeoutMs: number;
 }
 
+type ShareModule = typeof import("./sweep-share.mjs");
+
 /** Below this many ports per worker, starting another thread costs more than it saves. */
 const PORTS_PER_WORKER = 2048;
 const MAX_WORKERS = 4;
 /** Pace slots the sweep leaves to others: the banners of the open ports are read meanwhile. */
-const LEFT_FOR_OTHERS = 8;
+export const LEFT_FOR_OTHERS = 8;
 
-export async function sweep(link: Link, host: string, ports: number[], limits: SweepLimits, onResult: (r: SweepResult) => void): Promise<void> {
+/**
+ * Worker threads for one sweep of about `portCount` ports, started now so that they start up
+ * while the caller does other work (a discovery pass); none when a sweep that size runs here.
+ * The caller passes them to `sweep` and closes them after.
+ */
+export function startSweepThreads(portCount: number): SweepThreads | undefined {
+  const count = Math.min(MAX_WORKERS, availableParallelism(), Math.ceil(portCount / PORTS_PER_WORKER));
+  return portCount < PORTS_PER_WORKER ? undefined : new SweepThreads(count);
+}
+
+export async function sweep(link: Link, host: string, ports: number[], limits: SweepLimits, onResult: ShareListener, threads?: SweepThreads): Promise<void> {
   link.scope.assert(host);
   if (ports.length === 0) return;
   const { connections, connectionsPerSecond } = link.pace.settings;
   const slots = Math.max(1, Math.min(connections - LEFT_FOR_OTHERS, ports.length));
   const releases: (() => void)[] = [];
+  const own = threads ? undefined : startSweepThreads(ports.length);
   try {
     for (let i = 0; i < slots; i++) releases.push(await link.pace.acquire(link.signal));
-    if (ports.length < PORTS_PER_WORKER) {
-      await runHere(link, { host, ports, ...limits, concurrency: slots, perSecond: connectionsPerSecond }, onResult);
+    const share = (await import(pathToFileURL(packagePath("harness", "transports", "sweep-share.mjs")).href)) as ShareModule;
+    const workers = (threads ?? own)?.take();
+    if (!workers) {
+      await share.sweepShare({ host, ports, ...limits, concurrency: slots, perSecond: connectionsPerSecond }, (port, state, rttMs) => {
+        link.evidence.probe(host, port, "tcp");
+        onResult(port, state, rttMs);
+      }, () => link.signal.aborted);
       return;
     }
-    const count = Math.max(1, Math.min(MAX_WORKERS, availableParallelism(), Math.ceil(ports.length / PORTS_PER_WORKER)));
     // Interleaved shares, so every worker sees low and high ports alike.
-    const shares = Array.from({ length: count }, (_, w) => ports.filter((_, i) => i % count === w));
-    await Promise.all(shares.map((share) => runWorker(link, host, share, {
-      ...limits,
-      concurrency: Math.max(1, Math.floor(slots / count)),
-      perSecond: connectionsPerSecond / count,
+    await Promise.all(workers.map((worker, w) => worker.sweep(link, share.SHARE_STATES, {
+      host, ...limits,
+      ports: ports.filter((_, i) => i % workers.length === w),
+      concurrency: Math.max(1, Math.floor(slots / workers.length)),
+      perSecond: connectionsPerSecond / workers.length,
     }, onResult)));
   } finally {
+    own?.close();
     releases.forEach((release) => release());
   }
 }
 
-async function runHere(link: Link, limits: ShareLimits, onResult: (r: SweepResult) => void): Promise<void> {
-  const { sweepShare } = (await import(pathToFileURL(packagePath("harness", "transports", "sweep-share.mjs")).href)) as typeof import("./sweep-share.mjs");
-  await sweepShare(limits, (r) => {
-    link.evidence.probe(limits.host, r.port, "tcp");
-    onResult(r);
-  }, () => link.signal.aborted);
+/** Worker threads started ahead of a sweep; each sweeps once. */
+export class SweepThreads {
+  readonly #workers: SweepWorker[];
+  #taken = false;
+
+  constructor(count: number) {
+    this.#workers = Array.from({ length: count }, () => new SweepWorker());
+  }
+
+  /** The workers, for one sweep; undefined once taken. */
+  take(): SweepWorker[] | undefined {
+    if (this.#taken) return undefined;
+    this.#taken = true;
+    return this.#workers;
+  }
+
+  close(): void {
+    for (const w of this.#workers) w.close();
+  }
 }
 
-function runWorker(link: Link, host: string, ports: number[], options: SweepLimits & { concurrency: number; perSecond: number }, onResult: (r: SweepResult) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(packagePath("harness", "transports", "sweep-worker.mjs"), { workerData: { host, ports, ...options } });
-    const stop = () => worker.postMessage("stop");
-    link.signal.addEventListener("abort", stop, { once: true });
-    const settle = (outcome: () => void) => {
-      link.signal.removeEventListener("abort", stop);
-      void worker.terminate();
-      outcome();
+interface Batch {
+  size: number;
+  ports: Uint16Array;
+  states: Uint8Array;
+  rtts: Float32Array;
+}
+
+class SweepWorker {
+  readonly #worker = new Worker(packagePath("harness", "transports", "sweep-worker.mjs"));
+  /** What ended the thread before its sweep was done; heard at once even while nobody sweeps. */
+  #failure: Error | undefined;
+  #onFailure: ((err: Error) => void) | undefined;
+
+  constructor() {
+    const fail = (err: Error) => {
+      this.#failure ??= err;
+      this.#onFailure?.(err);
     };
-    worker.on("message", (m: { results?: SweepResult[]; done?: boolean }) => {
-      for (const r of m.results ?? []) {
-        link.evidence.probe(host, r.port, "tcp");
-        onResult(r);
+    this.#worker.on("error", fail);
+    this.#worker.on("exit", (code) => fail(new Error(`sweep worker stopped (exit code ${code}) before its sweep was done`)));
+  }
+
+  sweep(link: Link, states: ShareModule["SHARE_STATES"], share: ShareLimits, onResult: ShareListener): Promise<void> {
+    const worker = this.#worker;
+    return new Promise((resolve, reject) => {
+      const stop = () => worker.postMessage("stop");
+      const settle = (outcome: () => void) => {
+        link.signal.removeEventListener("abort", stop);
+        this.#onFailure = undefined;
+        outcome();
+      };
+      if (this.#failure) {
+        reject(this.#failure);
+        return;
       }
-      if (m.done) settle(resolve);
+      this.#onFailure = (err) => settle(() => reject(err));
+      link.signal.addEventListener("abort", stop, { once: true });
+      worker.on("message", (m: Batch | { done: true }) => {
+        if ("done" in m) {
+          settle(resolve);
+          return;
+        }
+        link.evidence.probes(share.host, m.ports.subarray(0, m.size), "tcp");
+        for (let i = 0; i < m.size; i++) {
+          const rtt = m.rtts[i]!;
+          onResult(m.ports[i]!, states[m.states[i]!]!, Number.isNaN(rtt) ? undefined : rtt);
+        }
+      });
+      worker.postMessage(share);
     });
-    worker.once("error", (err) => settle(() => reject(err)));
-  });
+  }
+
+  close(): void {
+    this.#onFailure = undefined;
+    this.#worker.removeAllListeners("exit");
+    void this.#worker.terminate();
+  }
 }

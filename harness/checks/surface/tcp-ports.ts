@@ -1,10 +1,10 @@
 // surface.tcp-ports: a TCP connect scan of the descriptor's port set.
 import type { OpenPort } from "../../core/facts.js";
-import { parsePortSet } from "../../core/ports.js";
+import { inSortedPorts, parsePortSet } from "../../core/ports.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
 import { TransportError } from "../../core/errors.js";
 import { connectTcp, escapeBytes } from "../../transports/tcp.js";
-import { sweep } from "../../transports/tcp-sweep.js";
+import { startSweepThreads, sweep, type SweepThreads } from "../../transports/tcp-sweep.js";
 import { RoundTrip } from "./round-trip.js";
 
 /** Ports most devices answer on (open or closed): asked first, to tell a host that is down. */
@@ -14,23 +14,23 @@ const BANNER_BYTES = 256;
 const LOSS_SHARE = 0.05;
 const LOSS_EXTRA_PASSES = 2;
 
-type PortState = "open" | "closed" | "filtered";
-
-/** One pass over `ports`: open, closed (RST), or filtered (silence); `onOpen` hears of open ones at once. */
-async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs: number, rtt: RoundTrip, onDone: () => void, onOpen: (port: number) => void): Promise<Map<number, PortState>> {
-  const states = new Map<number, PortState>();
-  await sweep(ctx, host, ports, { timeoutMs }, (r) => {
-    if (r.state === "silent") {
-      states.set(r.port, "filtered");
+/**
+ * One pass over `ports`, each answered (SYN-ACK or RST) or silent; `onOpen` hears of open ones
+ * at once. Returns the ports that stayed silent.
+ */
+async function pass(ctx: CheckContext, host: string, ports: number[], timeoutMs: number, rtt: RoundTrip, onDone: () => void, onOpen: (port: number) => void, threads?: SweepThreads): Promise<number[]> {
+  const silent: number[] = [];
+  await sweep(ctx, host, ports, { timeoutMs }, (port, state, rttMs) => {
+    if (rttMs === undefined) {
+      silent.push(port);
     } else {
-      rtt.add(r.rttMs);
-      states.set(r.port, r.state);
-      if (r.state === "open") onOpen(r.port);
+      rtt.add(rttMs);
+      if (state === "open") onOpen(port);
     }
     onDone();
-  });
+  }, threads);
   ctx.signal.throwIfAborted();
-  return states;
+  return silent;
 }
 
 /** What an open port says unasked within the banner wait (nothing is sent), bounded. */
@@ -54,24 +54,22 @@ async function banner(ctx: CheckContext, host: string, port: number): Promise<st
 /**
  * Scan in passes: every port once, then the ports that stayed silent again. When silence is
  * rare (the host answers RST elsewhere) it is loss, not a firewall, and earns extra passes.
+ * Returns the ports silent to the end (filtered).
  */
-async function scan(ctx: CheckContext, host: string, ports: number[], rtt: RoundTrip, onDone: () => void, onOpen: (port: number) => void): Promise<Map<number, PortState>> {
+async function scan(ctx: CheckContext, host: string, ports: number[], rtt: RoundTrip, onDone: () => void, onOpen: (port: number) => void, threads?: SweepThreads): Promise<number[]> {
   const { connectTimeoutMs, retries } = ctx.pace.settings;
-  const states = await pass(ctx, host, ports, rtt.timeoutMs(connectTimeoutMs), rtt, onDone, onOpen);
-  const silent = () => [...states].filter(([, s]) => s === "filtered").map(([p]) => p);
+  let silent = await pass(ctx, host, ports, rtt.timeoutMs(connectTimeoutMs), rtt, onDone, onOpen, threads);
   for (let extra = 0; ; extra++) {
-    const again = silent();
-    const lossy = again.length > 0 && again.length <= Math.max(LOSS_SHARE * ports.length, 1);
-    if (again.length === 0 || extra >= retries + (lossy ? LOSS_EXTRA_PASSES : 0)) break;
-    for (const [port, state] of await pass(ctx, host, again, rtt.timeoutMs(connectTimeoutMs), rtt, () => {}, onOpen)) states.set(port, state);
+    const lossy = silent.length > 0 && silent.length <= Math.max(LOSS_SHARE * ports.length, 1);
+    if (silent.length === 0 || extra >= retries + (lossy ? LOSS_EXTRA_PASSES : 0)) break;
+    silent = await pass(ctx, host, silent, rtt.timeoutMs(connectTimeoutMs), rtt, () => {}, onOpen);
   }
-  return states;
+  return silent;
 }
 
 function discoveryPorts(ctx: CheckContext, ports: number[]): number[] {
-  const inSet = new Set(ports);
   const declared = (ctx.device.declared?.openPorts ?? []).filter((p) => p.endsWith("/tcp")).map((p) => Number.parseInt(p, 10));
-  const candidates = [...declared, ...DISCOVERY_PORTS].filter((p) => inSet.has(p));
+  const candidates = [...declared, ...DISCOVERY_PORTS].filter((p) => inSortedPorts(ports, p));
   // A small port set is its own discovery; a large one is sampled at its start too.
   return [...new Set([...candidates, ...ports.slice(0, 16)])];
 }
@@ -108,35 +106,40 @@ export const tcpPorts: Check = {
     const rtt = new RoundTrip();
 
     const sample = discoveryPorts(ctx, ports);
+    // The full sweep's threads start now, so that they are up by the time discovery has answered.
+    const threads = startSweepThreads(ports.length - sample.length);
     // Banners are read while the sweep goes on, so their wait overlaps the scan.
     const banners = new Map<number, Promise<string | undefined>>();
     const onOpen = (port: number) => {
       if (!banners.has(port)) banners.set(port, banner(ctx, host, port));
     };
-    const first = await scan(ctx, host, sample, rtt, () => ctx.progress(`asking ${sample.length} ports whether the device is up`), onOpen);
-    if ([...first.values()].every((s) => s === "filtered")) {
-      return {
-        verdict: "inconclusive",
-        summary: `${host} did not answer on any of ${sample.length} ports; not scanned (device off, wrong address, or every port filtered)`,
-        evidence: { askedPorts: sample },
-      };
+    let filtered: number;
+    try {
+      const unanswered = await scan(ctx, host, sample, rtt, () => ctx.progress(`asking ${sample.length} ports whether the device is up`), onOpen);
+      if (unanswered.length === sample.length) {
+        return {
+          verdict: "inconclusive",
+          summary: `${host} did not answer on any of ${sample.length} ports; not scanned (device off, wrong address, or every port filtered)`,
+          evidence: { askedPorts: sample },
+        };
+      }
+      const asked = new Set(sample);
+      const rest = ports.filter((p) => !asked.has(p));
+      const started = performance.now();
+      let done = 0;
+      filtered = unanswered.length + (await scan(ctx, host, rest, rtt, () => {
+        if (++done % 256 === 0) ctx.progress(`${done} of ${rest.length} ports, ${Math.round((done / (performance.now() - started)) * 1000)}/s`);
+      }, onOpen, threads)).length;
+    } finally {
+      threads?.close();
     }
 
-    const rest = ports.filter((p) => !first.has(p));
-    const started = performance.now();
-    let done = 0;
-    const states = await scan(ctx, host, rest, rtt, () => {
-      if (++done % 256 === 0) ctx.progress(`${done} of ${rest.length} ports, ${Math.round((done / (performance.now() - started)) * 1000)}/s`);
-    }, onOpen);
-    for (const [port, state] of first) states.set(port, state);
-
-    const openPorts = [...states].filter(([, s]) => s === "open").map(([p]) => p).sort((a, b) => a - b);
+    const openPorts = [...banners.keys()].sort((a, b) => a - b);
     ctx.progress(`reading what ${openPorts.length} open ports say first`);
     const open: OpenPort[] = await Promise.all(openPorts.map(async (port) => {
       const said = await banners.get(port);
       return said ? { port, banner: said } : { port };
     }));
-    const filtered = [...states.values()].filter((s) => s === "filtered").length;
     const summary = `${open.length} open of ${ports.length} scanned` + (filtered ? `, ${filtered} filtered (no answer)` : "");
     // With nothing open there is nothing observed to publish: later checks must not pass on it.
     if (open.length === 0) {
