@@ -3,31 +3,38 @@ import type { PortSet } from "../schema/types.js";
 
 export const ALL_PORTS = "1-65535";
 
+/** The ranges a port set names, [first, last] each; throws on anything outside 1..65535. */
+function portRanges(set: PortSet | undefined): [number, number][] {
+  const spec = set === undefined || set === "all" ? ALL_PORTS : set;
+  const checked = (p: number) => {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`port ${p} is outside 1-65535`);
+    return p;
+  };
+  if (Array.isArray(spec)) return spec.map((p) => [checked(p), p]);
+  return spec.split(",").map((s) => s.trim()).filter(Boolean).map((part) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new RangeError(`"${part}" is not a port or a range of ports`);
+    const lo = checked(Number(m[1]));
+    const hi = m[2] === undefined ? lo : checked(Number(m[2]));
+    if (hi < lo) throw new RangeError(`range "${part}" runs backwards`);
+    return [lo, hi];
+  });
+}
+
+/** Throws as parsePortSet would, without listing the ports (a descriptor check need not). */
+export function checkPortSet(set: PortSet | undefined): void {
+  portRanges(set);
+}
+
 /** Expand a port set into sorted unique port numbers; throws on anything outside 1..65535. */
 export function parsePortSet(set: PortSet | undefined): number[] {
-  const spec = set === undefined || set === "all" ? ALL_PORTS : set;
   // A bitmap rather than a Set: "all" is 65535 ports, and this runs on every descriptor load.
   const seen = new Uint8Array(65536);
-  const add = (p: number) => {
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`port ${p} is outside 1-65535`);
-    seen[p] = 1;
-  };
-  if (Array.isArray(spec)) {
-    spec.forEach(add);
-  } else {
-    for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
-      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-      if (!m) throw new RangeError(`"${part}" is not a port or a range of ports`);
-      const lo = Number(m[1]);
-      const hi = m[2] === undefined ? lo : Number(m[2]);
-      if (hi < lo) throw new RangeError(`range "${part}" runs backwards`);
-      add(lo);
-      add(hi);
-      seen.fill(1, lo, hi + 1);
-    }
-  }
-  const ports: number[] = [];
-  for (let p = 1; p <= 65535; p++) if (seen[p]) ports.push(p);
+  for (const [lo, hi] of portRanges(set)) seen.fill(1, lo, hi + 1);
+  let count = 0;
+  for (let p = 1; p <= 65535; p++) count += seen[p]!;
+  const ports = new Array<number>(count);
+  for (let p = 1, i = 0; p <= 65535; p++) if (seen[p]) ports[i++] = p;
   return ports;
 }
 

@@ -21,7 +21,9 @@ export class Registry {
   }
 
   all(): Check[] {
-    return [...this.#checks.values()].sort((a, b) => a.id.localeCompare(b.id));
+    // Code-unit order, which for ids (a-z, 0-9, "." and "-") is the same as localeCompare's,
+    // without the collator that takes a sixtieth of a second to set up on the first call.
+    return [...this.#checks.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Ids matching any of the globs. */

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { parsePortSet } from "../core/ports.js";
+import { checkPortSet } from "../core/ports.js";
 import { extendProfile, extendsAFile } from "./profile-extends.js";
 import type { Attestation, Descriptor, Profile, ProfileFile } from "./types.js";
 import { validatorFor, type ErrorObject, type SchemaName } from "./validators.js";
@@ -240,7 +240,7 @@ function urlOrUndefined(text: string): URL | undefined {
 
 function portSetError(set: string | number[]): string | undefined {
   try {
-    parsePortSet(set);
+    checkPortSet(set);
     return undefined;
   } catch (err) {
     return (err as Error).message;

@@ -5,20 +5,22 @@
 // The scope is checked here, before any worker is given a port; the sweep takes the pace's
 // connection slots for itself while it runs and splits that budget and the rate among the
 // workers; every probe is recorded in the ledger as its result comes back.
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { packagePath } from "../core/paths.js";
-import type { ShareLimits, ShareListener } from "./sweep-share.mjs";
+import type { ShareLimits, ShareListener } from "./sweep-share.cjs";
 import type { Link } from "./tcp.js";
 
-export type { ShareListener as SweepListener, ShareState as SweepState } from "./sweep-share.mjs";
+export type { ShareListener as SweepListener, ShareState as SweepState } from "./sweep-share.cjs";
 
 export interface SweepLimits {
   timeoutMs: number;
 }
 
-type ShareModule = typeof import("./sweep-share.mjs");
+type ShareModule = typeof import("./sweep-share.cjs");
+
+const require = createRequire(import.meta.url);
 
 /** Below this many ports per worker, starting another thread costs more than it saves. */
 const PORTS_PER_WORKER = 2048;
@@ -45,7 +47,7 @@ export async function sweep(link: Link, host: string, ports: number[], limits: S
   const own = threads ? undefined : startSweepThreads(ports.length);
   try {
     for (let i = 0; i < slots; i++) releases.push(await link.pace.acquire(link.signal));
-    const share = (await import(pathToFileURL(packagePath("harness", "transports", "sweep-share.mjs")).href)) as ShareModule;
+    const share = require(packagePath("harness", "transports", "sweep-share.cjs")) as ShareModule;
     const workers = (threads ?? own)?.take();
     if (!workers) {
       await share.sweepShare({ host, ports, ...limits, concurrency: slots, perSecond: connectionsPerSecond }, (port, state, rttMs) => {
@@ -96,7 +98,7 @@ interface Batch {
 }
 
 class SweepWorker {
-  readonly #worker = new Worker(packagePath("harness", "transports", "sweep-worker.mjs"));
+  readonly #worker = new Worker(packagePath("harness", "transports", "sweep-worker.cjs"));
   /** What ended the thread before its sweep was done; heard at once even while nobody sweeps. */
   #failure: Error | undefined;
   #onFailure: ((err: Error) => void) | undefined;

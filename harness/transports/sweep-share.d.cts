@@ -1,4 +1,4 @@
-// Types of sweep-share.mjs, for the TypeScript that calls it.
+// Types of sweep-share.cjs, for the TypeScript that calls it.
 export type ShareState = "open" | "closed" | "silent";
 
 /** What a port answered; a worker sends each as its index here. */

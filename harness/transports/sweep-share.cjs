@@ -1,8 +1,9 @@
 // One share of a TCP connect sweep: connect to each port, time the answer, close. Used inside a
-// worker thread for large sweeps (sweep-worker.mjs) and in the calling thread for small ones,
+// worker thread for large sweeps (sweep-worker.cjs) and in the calling thread for small ones,
 // where starting a thread would cost more than the connects. Plain JavaScript on purpose: a
 // worker starts from a file Node can run as it is, both from the sources (tests) and from the
-// installed package. The caller has already checked the scope and set the limits.
+// installed package; and CommonJS, which a worker thread loads sooner than an ES module (it
+// starts up for every large sweep). The caller has already checked the scope and set the limits.
 //
 // Each connect goes straight to libuv through Node's tcp_wrap binding when it is there: the
 // net.Socket stream machinery costs more CPU per port than the kernel's connect itself, which
@@ -10,12 +11,13 @@
 // stays as the fallback and gives the same answers. For the same reason nothing is allocated
 // per port that need not be: results are plain arguments, and one timer finds the connects that
 // have waited too long instead of one timer per connect.
-import { Socket } from "node:net";
+"use strict";
+const { Socket } = require("node:net");
 
 const REFUSED = ["ECONNREFUSED", "ECONNRESET"];
 
 /** What a port answered; a worker sends each as its index here. */
-export const SHARE_STATES = ["open", "closed", "silent"];
+const SHARE_STATES = ["open", "closed", "silent"];
 
 /** A connect to `port` that calls `settle(state)` once: "open", "closed" (RST) or "silent" (error or nothing). */
 function rawConnector(host) {
@@ -68,7 +70,7 @@ function socketConnector(host) {
  * for "silent"). Resolves when every started connect has settled and either all ports were
  * asked or `stopped()` said to stop.
  */
-export function sweepShare({ host, ports, concurrency, perSecond, timeoutMs }, onResult, stopped = () => false) {
+function sweepShare({ host, ports, concurrency, perSecond, timeoutMs }, onResult, stopped = () => false) {
   const connect = rawConnector(host) ?? socketConnector(host);
   const interval = 1000 / perSecond;
   let next = 0;
@@ -115,3 +117,5 @@ export function sweepShare({ host, ports, concurrency, perSecond, timeoutMs }, o
     launch();
   });
 }
+
+module.exports = { SHARE_STATES, sweepShare };
