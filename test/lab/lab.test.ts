@@ -511,8 +511,9 @@ describe.skipIf(lab.skip)(`integration lab${lab.skip ? ` (skipped: ${lab.reason}
       expect((await run("ip", ["netns", "list"])).stdout).not.toMatch(/iotc-/);
       expect((await run("ip", ["-o", "link", "show"])).stdout).not.toMatch(/iotc-/);
       expect(existsSync("/etc/netns/iotc-vuln")).toBe(false);
-      // (No probe of the devices' addresses now: with the bridge gone, it would leave by the
-      // machine's default route.)
+      // Down, the lab's range goes nowhere: not out by the machine's default route.
+      expect((await run("ip", ["route", "show", "198.18.0.0/15"])).stdout).toMatch(/^blackhole 198\.18\.0\.0\/15/);
+      expect((await run("ip", ["route", "get", LAB.vuln.address]).catch((err: { stderr: string }) => ({ stdout: err.stderr }))).stdout).not.toMatch(/ dev /);
 
       expect(await labDown()).toMatch(/already down/);
 

@@ -7,6 +7,12 @@ STATE=/run/iotcert-lab
 # The lock lives beside the state, not in it, so that `down.sh --purge` may delete the state
 LOCK_FILE=/run/iotcert-lab.lock
 
+# While the lab is down, nothing sent to its range may leave by the machine's default route: a
+# blackhole route for the whole range stays in place. The lab's own /24s are more specific and
+# win while it is up; only `down.sh --purge` removes it.
+LAB_RANGE=198.18.0.0/15
+guard_lab_range() { ip route replace blackhole "$LAB_RANGE"; }
+
 BRIDGE=iotc-br0
 HARNESS_ADDR=198.18.0.1       # the root namespace's address on the bridge: the harness side
 LAN_PREFIX=24

@@ -161,6 +161,7 @@ HARD_PASSWORD=$(sed -n 's/.*username: admin, password: "\([^"]*\)".*unique: true
 # (inside a device's namespace, new_ns turns IPv6 off for every interface)
 no_ipv6() { echo 1 >"/proc/sys/net/ipv6/conf/$1/disable_ipv6" 2>/dev/null || true; }
 
+guard_lab_range
 ip link add "$BRIDGE" type bridge
 no_ipv6 "$BRIDGE"
 ip addr add "$HARNESS_ADDR/$LAN_PREFIX" dev "$BRIDGE"
