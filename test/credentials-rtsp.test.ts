@@ -57,10 +57,15 @@ describe("credentials.default-passwords over RTSP", () => {
     expect(c.requests.filter((r) => r.authorized).length).toBeGreaterThan(7);
   });
 
-  it("is inconclusive when the stream needs no credentials: nothing to guess, and says why", async () => {
+  it("fails a camera whose stream needs no credentials at all, sending no pair", async () => {
     const c = await camera({ scheme: "basic", username: "", password: "", open: true });
     const outcome = await run(c);
-    expect(outcome.verdict).toBe("inconclusive");
-    expect(outcome.summary).toMatch(/answered 200 without credentials/);
+    expect(outcome.verdict).toBe("fail");
+    expect(outcome.findings).toEqual([expect.objectContaining({
+      severity: "critical",
+      title: `rtsp on port ${c.port} accepts anonymous logins`,
+      evidence: expect.objectContaining({ service: "rtsp", source: "anonymous", attemptsBeforeSuccess: 0, transcript: expect.stringMatching(/without credentials: 200/) }),
+    })]);
+    expect(c.requests).toEqual([{ method: "DESCRIBE", authorized: false, ok: true }]);
   });
 });

@@ -226,7 +226,7 @@ export const defaultPasswords: Check = {
     "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
     "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
     "as a wrong password: the check is then inconclusive, with how many pairs were really tried. " +
-    "FTP and MQTT are first asked without credentials (accepted: open to anyone); SSH that takes public keys only " +
+    "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included); SSH that takes public keys only " +
     "has no password to guess. An SNMP agent gets " +
     "community strings (a GET of sysDescr.0; silence counts as a wrong community only while the agent is known to " +
     "answer); write access is tested only in state-changing runs, by a SET of sysContact.0 to the value it has.",

@@ -27,7 +27,7 @@ export interface NoPasswordLogin {
 export interface Login {
   /** Undefined when attempts can be judged, else why not. */
   untestable(): Promise<string | NoPasswordLogin | undefined>;
-  /** Services with an anonymous login (MQTT, FTP): asked before any pair; success ends the service. */
+  /** Services with an anonymous login (MQTT, FTP, an RTSP stream without credentials): asked before any pair; success ends the service. */
   anonymous?(): Promise<Answer>;
   /** At most this many attempts at once, where the service itself limits them (below the pace's). */
   lanes?: number;
