@@ -8,7 +8,6 @@ import type { AcceptedCredential } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
 import { formLoginTargets, loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
-import { WRITE_ACCESS } from "./logins/snmp.js";
 import type { LoginTarget } from "./logins/login.js";
 
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
@@ -19,7 +18,7 @@ interface ServiceResult {
   candidates: number;
   /** Attempts that got an answer (accepted or rejected). */
   tried: number;
-  accepted?: { candidate: Candidate; attemptsBefore: number; transcript?: string };
+  accepted?: { candidate: Candidate; attemptsBefore: number; transcript?: string; readOnly?: boolean };
   uniqueAccepted: Candidate[];
   /** Why the attempts stopped before the list ended without a success. */
   stopped?: string;
@@ -134,8 +133,10 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
         return "go on";
       }
       // Of pairs accepted at once in parallel lanes, the report names the first in list order
-      const transcript = answer.transcript;
-      if (!result.accepted || index < result.accepted.attemptsBefore) result.accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}) };
+      const { transcript, readOnly } = answer;
+      if (!result.accepted || index < result.accepted.attemptsBefore) {
+        result.accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}), ...(readOnly ? { readOnly } : {}) };
+      }
       enough.abort();
       return "stop";
     };
@@ -172,9 +173,8 @@ function findingsOf(r: ServiceResult): FindingInput[] {
     evidence: { service, port, username: c.username, source: c.source, unique: true },
   }));
   if (r.accepted) {
-    const { candidate: c, attemptsBefore, transcript } = r.accepted;
+    const { candidate: c, attemptsBefore, transcript, readOnly } = r.accepted;
     // A community that only reads gives away the device's configuration; one that writes, the device
-    const readOnly = r.target.kind === "snmp" && !transcript?.includes(WRITE_ACCESS);
     findings.push({
       severity: readOnly ? "high" : "critical",
       title: c.source === "anonymous" ? `${label(r.target)} accepts anonymous logins`

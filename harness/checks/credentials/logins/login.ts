@@ -15,7 +15,9 @@ export interface LoginTarget extends LoginService {
 }
 
 export type Answer =
-  | { verdict: "success" | "rejected"; transcript?: string }
+  /** `readOnly`: the login was shown to give read access only (an SNMP community whose SET was not accepted). */
+  | { verdict: "success"; transcript?: string; readOnly?: boolean }
+  | { verdict: "rejected"; transcript?: string }
   /** The service cannot be tested this way; further attempts would tell nothing. */
   | { verdict: "untestable"; reason: string };
 

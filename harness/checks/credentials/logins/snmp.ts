@@ -13,9 +13,6 @@ import type { Answer, Login, LoginTarget } from "./login.js";
 /** Agents answer within milliseconds; a wrong community gets no answer at all, so keep this short. */
 export const SNMP_TIMEOUT_MS = 1500;
 
-/** Starts the transcript of a community that writes: the finding is critical, not high. */
-export const WRITE_ACCESS = "WRITE access";
-
 export function snmpLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Login {
   const ask = (community: string, pdu: "get" | "set", oid: string, value?: SnmpResponse["value"]) =>
     snmpRequest(ctx, host, t.port, { version: 1, community, pdu, oid, ...(value ? { value } : {}), timeoutMs: SNMP_TIMEOUT_MS });
@@ -24,15 +21,17 @@ export function snmpLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Lo
   /** Lists differ in user names; the community is the password: each community is asked once. */
   const answered = new Map<string, Answer>();
 
-  async function writeAccess(community: string): Promise<string> {
-    if (!ctx.options.stateChanging) return "write access not tested (needs --state-changing)";
+  /** What a community may change; anything short of an accepted SET counts as read-only (the finding is then high, not critical). */
+  async function writeAccess(community: string): Promise<{ writes: boolean; note: string }> {
+    const readOnly = (note: string) => ({ writes: false, note });
+    if (!ctx.options.stateChanging) return readOnly("write access not tested (needs --state-changing)");
     const current = await ask(community, "get", SYS_CONTACT);
-    if (!current || current.errorStatus !== 0 || current.value?.tag !== 0x04) return "write access not tested (sysContact.0 unreadable)";
+    if (!current || current.errorStatus !== 0 || current.value?.tag !== 0x04) return readOnly("write access not tested (sysContact.0 unreadable)");
     const set = await ask(community, "set", SYS_CONTACT, current.value);
-    if (!set) return "write access unknown (no answer to a SET of sysContact.0 to its current value)";
+    if (!set) return readOnly("write access unknown (no answer to a SET of sysContact.0 to its current value)");
     return set.errorStatus === 0
-      ? `${WRITE_ACCESS}: a SET of sysContact.0 to its current value was accepted`
-      : `read-only: a SET of sysContact.0 to its current value was refused (error-status ${set.errorStatus})`;
+      ? { writes: true, note: "WRITE access: a SET of sysContact.0 to its current value was accepted" }
+      : readOnly(`read-only: a SET of sysContact.0 to its current value was refused (error-status ${set.errorStatus})`);
   }
 
   return {
@@ -46,7 +45,7 @@ export function snmpLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Lo
       if (reply) {
         working = community;
         const access = await writeAccess(community);
-        answer = { verdict: "success", transcript: `community "${community}" reads: sysDescr.0 = "${valueText(reply.value)}"; ${access}` };
+        answer = { verdict: "success", readOnly: !access.writes, transcript: `community "${community}" reads: sysDescr.0 = "${valueText(reply.value)}"; ${access.note}` };
       } else {
         if (working !== undefined && working !== community && !(await ask(working, "get", SYS_DESCR))) {
           throw new TransportError("timeout", `${host}:${t.port}/udp: the agent stopped answering (community "${working}" no longer gets an answer)`);
