@@ -81,6 +81,16 @@ describe("TCP connect sweep", () => {
     expect(seconds).toBeGreaterThanOrEqual((6 * 200) / 1000 - 0.02);
   });
 
+  it("starts no more worker threads than it has slots: one slot, one connection at a time", async () => {
+    // Over 2048 ports (worker threads), twelve of them silent: with one connection at a time
+    // they take twelve timeouts in a row; two workers with one each would halve that.
+    const ports = [...Array.from({ length: 2100 }, (_, i) => 40_000 + i).filter((p) => !silent.ports.includes(p)), ...silent.ports];
+    const pace = Pace.named("fast", { connections: LEFT_FOR_OTHERS + 1 });
+    const { results, seconds } = await sweepAll(ports, { timeoutMs: 200, pace });
+    expect(results.size).toBe(ports.length);
+    expect(seconds).toBeGreaterThanOrEqual((12 * 200) / 1000 - 0.02);
+  });
+
   it("stops soon after the run is interrupted, with the ports it had asked", async () => {
     const all = Array.from({ length: 65535 }, (_, i) => i + 1);
     const { results, seconds } = await sweepAll(all, { timeoutMs: 300, abortAfterMs: 150 });

@@ -48,7 +48,8 @@ export async function sweep(link: Link, host: string, ports: number[], limits: S
   try {
     for (let i = 0; i < slots; i++) releases.push(await link.pace.acquire(link.signal));
     const share = require(packagePath("harness", "transports", "sweep-share.cjs")) as ShareModule;
-    const workers = (threads ?? own)?.take();
+    // No more workers than slots: each keeps at least one connection in flight.
+    const workers = (threads ?? own)?.take()?.slice(0, slots);
     if (!workers) {
       await share.sweepShare({ host, ports, ...limits, concurrency: slots, perSecond: connectionsPerSecond }, (port, state, rttMs) => {
         link.evidence.probe(host, port, "tcp");
