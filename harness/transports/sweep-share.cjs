@@ -65,7 +65,7 @@ function socketConnector(host) {
 }
 
 /**
- * Sweep `ports` of `host` with at most `concurrency` connects at once and `perSecond` new ones a
+ * Sweep `ports` (each once) of `host` with at most `concurrency` connects at once and `perSecond` new ones a
  * second; `onResult(port, state, rttMs)` hears of each port as it settles (rttMs is undefined
  * for "silent"). Resolves when every started connect has settled and either all ports were
  * asked or `stopped()` said to stop.
@@ -96,7 +96,7 @@ function sweepShare({ host, ports, concurrency, perSecond, timeoutMs }, onResult
         const port = ports[next++];
         const flight = { started: now, cancel: undefined };
         inFlight.set(port, flight);
-          flight.cancel = connect(port, settleWith(port, now));
+        flight.cancel = connect(port, settleWith(port, now));
       }
       if (!finished && inFlight.size === 0 && (stopped() || next >= ports.length)) {
         finished = true;
@@ -109,7 +109,7 @@ function sweepShare({ host, ports, concurrency, perSecond, timeoutMs }, onResult
       for (const [port, flight] of inFlight) {
         if (now - flight.started < timeoutMs) break;
         inFlight.delete(port);
-          flight.cancel();
+        flight.cancel();
         onResult(port, "silent", undefined);
       }
       launch();
