@@ -1,6 +1,7 @@
 // The command line as installed: bin/iotcert.js over the bundle in dist/cli (scripts/bundle.mjs),
 // not the sources the other tests import. Built here first, so that it is the current code.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,7 @@ describe("the built command line", () => {
   });
 
   it("validates the shipped profiles with the validators compiled at build time", async () => {
+    for (const id of ["etsi-en-303-645", "sg-cls"]) expect(existsSync(join(PACKAGE_ROOT, "dist", "cli", "profiles", `${id}.json`))).toBe(true);
     for (const schema of ["descriptor", "profile", "report", "attestations"]) expect(existsSync(join(PACKAGE_ROOT, "dist", "cli", "compiled", `${schema}.cjs`))).toBe(true);
     const profiles = ["etsi-en-303-645", "uk-psti", "en-18031-1"].map((p) => join("profiles", `${p}.yaml`));
     const { stdout } = await iotcert("validate", ...profiles);
@@ -42,7 +44,13 @@ describe("the built command line", () => {
     const { stdout } = await iotcert("demo", "--out", dir);
     expect(stdout).toContain("label NONE");
     const reports = ["acme-plug-sim", "nordlys-t2-sim"].map((id) => join(dir, id, "report.json"));
-    for (const file of reports) expect(validateReport(JSON.parse(readFileSync(file, "utf8")) as Report)).toEqual([]);
+    for (const file of reports) {
+      const report = JSON.parse(readFileSync(file, "utf8")) as Report;
+      expect(validateReport(report)).toEqual([]);
+      // The profile prebuilt at build time is recorded as the YAML file it came from
+      const etsi = join(PACKAGE_ROOT, "profiles", "etsi-en-303-645.yaml");
+      expect(report.audit.profile).toEqual([{ path: etsi, sha256: createHash("sha256").update(readFileSync(etsi)).digest("hex"), hashOf: "file" }]);
+    }
 
     await iotcert("compare", ...reports, "--out", join(dir, "compare"), "--report-url-base", "https://labs.example/reports");
     const label = readFileSync(join(dir, "compare", "labels", "1.svg"), "utf8");

@@ -4,6 +4,7 @@ import { loadProfileWithSources, type SourceFile } from "../schema/load.js";
 import { packagePath } from "../core/paths.js";
 import type { Profile } from "../schema/types.js";
 import { BadInput } from "./io.js";
+import { prebuiltProfile } from "./prebuilt-profiles.js";
 
 export const DEFAULT_PROFILE = "etsi-en-303-645";
 
@@ -25,5 +26,5 @@ export async function resolveProfileWithSources(idOrFile: string): Promise<{ pro
     const ids = shippedProfileFiles().map((f) => f.replace(/^.*\/|\.yaml$/g, ""));
     throw new BadInput(`no profile file or shipped profile named "${idOrFile}" (shipped: ${ids.join(", ")})`);
   }
-  return loadProfileWithSources(shipped);
+  return prebuiltProfile(idOrFile) ?? loadProfileWithSources(shipped);
 }
