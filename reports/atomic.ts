@@ -4,12 +4,15 @@ import { randomBytes } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-/** Write data to path through a temp file in the same folder, fsynced, then renamed over it. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Write data to path through a temp file in the same folder, fsynced, then renamed over it.
+ * `mode` is the new file's permissions (before the umask), 0o600 for what holds secrets.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
   // Same folder: rename is only atomic within one file system.
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const file = await open(temp, "wx");
+    const file = await open(temp, "wx", mode);
     try {
       await file.writeFile(data);
       await file.sync();

@@ -1,7 +1,7 @@
 // Observe mode: the harness's own aedes broker (plain and TLS) records what simulated devices —
 // mqtt.js clients, one over TLS with a client certificate from another loopback address — do
 // there; mqtt.observe judges it, and `iotcert run` picks the observation up from the output folder.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
@@ -153,6 +153,8 @@ describe("iotcert observe mqtt, then iotcert run", () => {
     expect(await observing).toBe(0);
     expect(out.text()).toContain("2 sessions observed");
     const saved = JSON.parse(readFileSync(file, "utf8")) as MqttObservation;
+    // It holds the devices' passwords: the owner's alone
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(saved.sessions.map((s) => s.unit)).toEqual(["plug-1", "plug-2"]);
 
     const runErr = capture();

@@ -77,7 +77,8 @@ export async function observeMqttCommand(flags: ObserveFlags, io: Io): Promise<n
     observation = await observer.stop();
   }
   await mkdir(dirname(out), { recursive: true });
-  await writeFileAtomic(out, `${JSON.stringify(observation, null, 2)}\n`);
+  // It holds the user names and passwords the devices sent: readable by its owner only.
+  await writeFileAtomic(out, `${JSON.stringify(observation, null, 2)}\n`, 0o600);
   for (const s of observation.sessions) {
     io.out.write(`${terminalSafe(`${s.unit ?? s.address}: ${s.transport}${s.clientCertificate ? " with a client certificate" : ""}, ` +
       `${s.username !== undefined ? `user "${s.username}"` : "no credentials"}, ${s.published} messages on ${s.topics.length} topics` +
