@@ -1,5 +1,5 @@
 // update.firmware-secrets on firmware images built here: a squashfs behind a flash header with a
-// planted PEM key, a DER key in a zip, default-password hashes (sha512crypt, md5crypt, DES in a
+// planted PEM key, a DER key in a zip, default-password hashes (sha512crypt, md5crypt, bcrypt, DES in a
 // nested tar.gz), an AWS key and an old BusyBox; a clean image; a zip bomb, a gzip bomb, deep
 // nesting, a duplicated archive and a symlink loop; and a 64 MiB image in a separate process to
 // bound the memory.
@@ -34,6 +34,9 @@ describe("update.firmware-secrets", () => {
         `admin:${shop.hash("md5", "admin")}:19000:0:99999:7:::`,
         "daemon:*:19000:0:99999:7:::",
         `owner:${shop.hash("sha256", "a long and unguessable passphrase")}:19000:0:99999:7:::`,
+        `ubnt:${shop.hash("bcrypt", "ubnt")}:19000:0:99999:7:::`,
+        `backup:${shop.hash("bcrypt", "a long and unguessable passphrase")}:19000:0:99999:7:::`,
+        `vault:${shop.hash("bcrypt", "vault", 13)}:19000:0:99999:7:::`,
         "",
       ].join("\n"),
       "etc/ssl/private/device.key": tls.pem,
@@ -54,6 +57,7 @@ describe("update.firmware-secrets", () => {
       "critical: account admin in bad.bin@0x10000/root/etc/shadow has a password from the built-in default list (md5crypt)",
       "critical: account root in bad.bin@0x10000/root/etc/shadow has a password from the built-in default list (sha512crypt)",
       "critical: account support in bad.bin@0x10000/root/opt/backup.tar.gz/gunzipped/etc/passwd has a password from the built-in default list (des)",
+      "critical: account ubnt in bad.bin@0x10000/root/etc/shadow has a password from the built-in default list (bcrypt)",
       "high: an AWS access key id in bad.bin@0x10000/root/etc/cloud.conf",
       "medium: BusyBox 1.19.4 in bad.bin@0x10000/root/bin/busybox is older than 1.36.0",
     ]);
@@ -61,6 +65,9 @@ describe("update.firmware-secrets", () => {
     expect(root0.evidence).toMatchObject({ username: "root", password: "xc3511", scheme: "sha512crypt" });
     const key = outcome.findings!.find((f) => f.title.includes("device.key"))!;
     expect(key.evidence?.privateKey).toBe(tls.pem.trim());
+    // bcrypt above cost 12 is left alone, and said so
+    expect(outcome.findings!.filter((f) => f.severity === "info" && f.title.startsWith("account ")).map((f) => f.title))
+      .toEqual(["account vault in bad.bin@0x10000/root/etc/shadow: hash scheme not tried ($2b…)"]);
     // Nothing was refused: the symlink loop is simply not followed
     expect(outcome.findings!.filter((f) => f.severity === "info" && f.title.startsWith("not unpacked"))).toEqual([]);
   });

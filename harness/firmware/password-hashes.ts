@@ -1,6 +1,8 @@
 // Accounts in passwd(5) and shadow(5) files and their crypt(3) hashes, tried against candidate
-// passwords: md5crypt ($1$, nano-md5), sha256crypt/sha512crypt ($5$, $6$, unixcrypt) and
-// traditional DES (unix-crypt-td-js). yescrypt ($y$), bcrypt and others are reported as not tried.
+// passwords: md5crypt ($1$, nano-md5), sha256crypt/sha512crypt ($5$, $6$, unixcrypt), bcrypt
+// ($2a$, $2b$, $2y$, bcryptjs) and traditional DES (unix-crypt-td-js). yescrypt ($y$) and others
+// are reported as not tried.
+import bcrypt from "bcryptjs";
 import md5 from "nano-md5";
 import unixCryptTD from "unix-crypt-td-js";
 import { verify as verifyShaCrypt } from "unixcrypt";
@@ -11,7 +13,14 @@ export interface Account {
   line: number;
 }
 
-export type HashScheme = "md5crypt" | "sha256crypt" | "sha512crypt" | "des" | "none" | "locked" | "unsupported";
+export type HashScheme = "md5crypt" | "sha256crypt" | "sha512crypt" | "bcrypt" | "des" | "none" | "locked" | "unsupported";
+
+/**
+ * bcrypt is slow on purpose (cost 10: about 0.1 s a try here), so it gets the first few
+ * candidates only, and none above a cost where even those would take minutes.
+ */
+const BCRYPT_CANDIDATES = 20;
+const BCRYPT_MAX_COST = 12;
 
 export function schemeOf(hash: string): HashScheme {
   if (hash === "") return "none";
@@ -19,6 +28,7 @@ export function schemeOf(hash: string): HashScheme {
   if (hash.startsWith("$1$")) return "md5crypt";
   if (hash.startsWith("$5$")) return "sha256crypt";
   if (hash.startsWith("$6$")) return "sha512crypt";
+  if (/^\$2[aby]\$\d\d\$[./0-9A-Za-z]{53}$/.test(hash)) return Number(hash.slice(4, 6)) <= BCRYPT_MAX_COST ? "bcrypt" : "unsupported";
   if (/^[./0-9A-Za-z]{13}$/.test(hash)) return "des";
   return "unsupported";
 }
@@ -46,13 +56,16 @@ export function matches(hash: string, password: string): boolean {
       } catch {
         return false;
       }
+    // $2y$ (PHP's name for the fixed algorithm) is the same as $2b$
+    case "bcrypt": return bcrypt.compareSync(password, hash.replace(/^\$2y\$/, "$2b$"));
     // DES crypt reads only the first 8 characters
     case "des": return unixCryptTD(password, hash.slice(0, 2)) === hash;
     default: return false;
   }
 }
 
-/** The first candidate that opens the account, if any; at most `limit` are tried. */
+/** The first candidate that opens the account, if any; at most `limit` are tried (fewer for bcrypt). */
 export function crack(account: Account, candidates: string[], limit: number): string | undefined {
-  return candidates.slice(0, limit).find((p) => matches(account.hash, p));
+  const tries = schemeOf(account.hash) === "bcrypt" ? Math.min(limit, BCRYPT_CANDIDATES) : limit;
+  return candidates.slice(0, tries).find((p) => matches(account.hash, p));
 }

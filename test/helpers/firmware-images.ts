@@ -58,9 +58,10 @@ export class FirmwareWorkshop {
     return { pem: readFileSync(pemFile, "utf8"), der: readFileSync(this.path(`${name}.der`)) };
   }
 
-  /** crypt(3) hashes as a device's build would make them. */
-  hash(scheme: "sha512" | "sha256" | "md5" | "des", password: string): string {
+  /** crypt(3) hashes as a device's build would make them (bcrypt and DES by the C library's crypt, through perl). */
+  hash(scheme: "sha512" | "sha256" | "md5" | "des" | "bcrypt", password: string, cost = 5): string {
     if (scheme === "des") return run("perl", ["-e", "print crypt($ARGV[0], 'Zq')", password]);
+    if (scheme === "bcrypt") return run("perl", ["-e", "print crypt($ARGV[0], $ARGV[1])", password, `$2b$${String(cost).padStart(2, "0")}$k2Qz9pXwk2Qz9pXwk2Qz9u`]);
     return run("openssl", ["passwd", scheme === "sha512" ? "-6" : scheme === "sha256" ? "-5" : "-1", "-salt", "k2Qz9pXw", password]).trim();
   }
 

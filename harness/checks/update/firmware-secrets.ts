@@ -28,7 +28,7 @@ export const firmwareSecrets: Check = {
     "(1 GiB), a file count limit and a nesting limit; zip and gzip bombs, cyclic archives and escaping paths are " +
     "refused. Then searches every file for private keys (PEM; DER PKCS#1, PKCS#8, SEC1), tokens, and component " +
     "version strings below the minimums in harness/data/firmware-components.yaml, and tries the built-in " +
-    "credential lists on the hashes in passwd/shadow files (md5crypt, sha256crypt, sha512crypt, DES). Sends nothing.",
+    "credential lists on the hashes in passwd/shadow files (md5crypt, sha256crypt, sha512crypt, DES; bcrypt up to cost 12 with the first 20 candidates). Sends nothing.",
   effect: "observe",
   needs: [],
   timeoutMs: 15 * 60_000,
