@@ -285,6 +285,14 @@ describe("udp-probes.yaml", () => {
     expect(value).toMatchObject({ tag: 0x05, value: Buffer.alloc(0) });
   });
 
+  it("SNMP's fallback: the same GetRequest as an SNMPv1 message, for agents that ignore v2c", () => {
+    const { payload, fallback } = probe("snmp");
+    const [version, ...rest] = children(tlv(fallback!, 0).value);
+    expect(version).toEqual({ tag: 0x02, value: Buffer.from([0]), end: expect.any(Number) });
+    const [, ...restV2c] = children(tlv(payload, 0).value);
+    expect(rest).toEqual(restV2c);
+  });
+
   it("DNS and mDNS: one question each, parsed to the last byte", () => {
     const dns = probe("dns").payload;
     expect(dns.readUInt16BE(2) & 0xf800).toBe(0); // query, opcode 0
@@ -513,6 +521,8 @@ describe("surface.udp-services", () => {
     const plan = udpServices.plan(device(CHECK_HOST, ["40000/udp", "5683/udp"]), Pace.named("normal"));
     expect(plan).toContainEqual({ address: CHECK_HOST, port: 5683, protocol: "udp coap", count: "1 to 2" });
     expect(plan).toContainEqual({ address: CHECK_HOST, port: 40000, protocol: "udp generic", count: "1 to 2" });
+    // SNMP: v2c, then the SNMPv1 fallback, each with its retry
+    expect(plan).toContainEqual({ address: CHECK_HOST, port: 161, protocol: "udp snmp", count: "1 to 4", note: "an older form of the request if the first gets no answer" });
     expect(plan.filter((p) => p.port === 5683)).toHaveLength(1);
     expect(plan.find((p) => p.port === 9999)?.note).toMatch(/--allow-fragile/);
   });

@@ -23,6 +23,8 @@ interface ProbeData {
   product?: PatternData;
   anyPort?: boolean;
   waitMs?: number;
+  /** A second payload, sent when the first got no answer (an older form of the protocol). */
+  fallback?: string;
 }
 
 interface AmplificationData {
@@ -40,6 +42,7 @@ export interface UdpProbe {
   product?: RegExp;
   anyPort: boolean;
   waitMs: number;
+  fallback?: Buffer;
 }
 
 /** The name of a service that answered but did not look like the one asked. */
@@ -77,6 +80,7 @@ function toProbe(d: ProbeData): UdpProbe {
     ...(d.product ? { product: compile(d.product) } : {}),
     anyPort: d.anyPort ?? false,
     waitMs: d.waitMs ?? 0,
+    ...(d.fallback ? { fallback: parseHex(d.fallback, `${d.service} fallback`) } : {}),
   };
 }
 
@@ -104,13 +108,17 @@ function targets(device: Descriptor): UdpProbe[] {
 }
 
 type Result =
-  | { state: "answered"; answer: UdpAnswer }
+  /** `sent`: the payload that was answered. */
+  | { state: "answered"; answer: UdpAnswer; sent: Buffer }
   | { state: "silent" }
   | { state: "refused" }
   | { state: "unreachable" }
   | { state: "fragile" };
 
-/** Ask one port, again on silence: UDP loses datagrams, and a lost one looks like a closed port. */
+/**
+ * Ask one port, again on silence: UDP loses datagrams, and a lost one looks like a closed port.
+ * A probe with a fallback sends it, the same way, when the first payload got no answer.
+ */
 async function ask(ctx: CheckContext, host: string, probe: UdpProbe): Promise<Result> {
   const { connectTimeoutMs, retries } = ctx.pace.settings;
   const limits = {
@@ -119,17 +127,19 @@ async function ask(ctx: CheckContext, host: string, probe: UdpProbe): Promise<Re
     maxDatagrams: ANSWER_DATAGRAMS,
     anyPort: probe.anyPort,
   };
-  for (let attempt = 0; attempt <= retries; attempt++) {
-    try {
-      const answer = await udpExchange(ctx, host, probe.port, probe.payload, limits);
-      if (answer.datagrams.length) return { state: "answered", answer };
-    } catch (err) {
-      if (!(err instanceof TransportError)) throw err;
-      if (err.kind === "refused") return { state: "refused" };
-      if (err.kind === "fragile-port") return { state: "fragile" };
-      // No route, or a router's ICMP host unreachable: nothing can be observed at that address.
-      if (err.kind === "unreachable") return { state: "unreachable" };
-      throw err;
+  for (const payload of probe.fallback ? [probe.payload, probe.fallback] : [probe.payload]) {
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      try {
+        const answer = await udpExchange(ctx, host, probe.port, payload, limits);
+        if (answer.datagrams.length) return { state: "answered", answer, sent: payload };
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        if (err.kind === "refused") return { state: "refused" };
+        if (err.kind === "fragile-port") return { state: "fragile" };
+        // No route, or a router's ICMP host unreachable: nothing can be observed at that address.
+        if (err.kind === "unreachable") return { state: "unreachable" };
+        throw err;
+      }
     }
   }
   return { state: "silent" };
@@ -144,14 +154,14 @@ function productOf(probe: UdpProbe, datagrams: Buffer[]): string | undefined {
   return undefined;
 }
 
-function describe(probe: UdpProbe, answer: UdpAnswer): UdpService {
+function describe(probe: UdpProbe, answer: UdpAnswer, sent: Buffer): UdpService {
   const named = answer.datagrams.some((d) => probe.matches(d));
   const product = named ? productOf(probe, answer.datagrams) : undefined;
   return {
     port: probe.port,
     service: named ? probe.service : UNKNOWN,
     ...(product ? { product } : {}),
-    requestBytes: probe.payload.length,
+    requestBytes: sent.length,
     responseBytes: answer.bytes,
     banner: escapeBytes(answer.datagrams[0]!, BANNER_BYTES),
   };
@@ -208,8 +218,8 @@ export const udpServices: Check = {
       address: device.network?.address ?? "",
       port: p.port,
       protocol: `udp ${p.service === UNKNOWN ? "generic" : p.service}`,
-      count: retries ? `1 to ${1 + retries}` : 1,
-      ...(fragileReason(p.port) ? { note: "fragile port: sent only with --allow-fragile" } : {}),
+      count: retries || p.fallback ? `1 to ${(1 + retries) * (p.fallback ? 2 : 1)}` : 1,
+      ...(fragileReason(p.port) ? { note: "fragile port: sent only with --allow-fragile" } : p.fallback ? { note: "an older form of the request if the first gets no answer" } : {}),
     }));
   },
 
@@ -235,7 +245,7 @@ export const udpServices: Check = {
     const ports = (state: Result["state"]) => probes.filter((p) => results.get(p)?.state === state).map((p) => p.port);
     for (const probe of probes) {
       const r = results.get(probe);
-      if (r?.state === "answered") found.push({ service: describe(probe, r.answer), truncated: r.answer.truncated });
+      if (r?.state === "answered") found.push({ service: describe(probe, r.answer, r.sent), truncated: r.answer.truncated });
     }
     found.sort((a, b) => a.service.port - b.service.port);
 

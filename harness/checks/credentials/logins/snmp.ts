@@ -1,5 +1,8 @@
-// SNMP v2c communities: a GetRequest for sysDescr.0 answered means the community reads. A wrong
-// community is silence, and so is a dead agent: silence counts as "rejected" only while the agent
+// SNMP communities: a GetRequest for sysDescr.0 answered means the community reads. Agents that
+// speak only SNMPv1 ignore v2c, so until the agent has answered once each community is asked in
+// both versions at the same time (the same wait); after that, in the version it answered (v2c
+// where it speaks both). A wrong community is silence, and so is a dead agent: silence counts as
+// "rejected" only while the agent
 // is known to be alive — it answered the service scan's probe (that is how it is a target), and
 // when a community has worked during this run, that community is asked again to tell a wrong
 // community from an agent that stopped answering.
@@ -7,15 +10,28 @@
 // it already has, so nothing on the device changes. Without it the report says "not tested".
 import { TransportError } from "../../../core/errors.js";
 import type { CheckContext } from "../../../core/types.js";
-import { SYS_CONTACT, SYS_DESCR, snmpRequest, valueText, type SnmpResponse } from "../../../transports/snmp.js";
+import { SYS_CONTACT, SYS_DESCR, snmpRequest, valueText, type SnmpResponse, type SnmpVersion } from "../../../transports/snmp.js";
 import type { Answer, Login, LoginTarget } from "./login.js";
 
 /** Agents answer within milliseconds; a wrong community gets no answer at all, so keep this short. */
 export const SNMP_TIMEOUT_MS = 1500;
 
+/** The version field's values, in the order preferred: v2c, then v1. */
+const VERSIONS: SnmpVersion[] = [1, 0];
+const VERSION_NAMES: Record<SnmpVersion, string> = { 0: "SNMPv1", 1: "SNMPv2c" };
+
 export function snmpLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Login {
-  const ask = (community: string, pdu: "get" | "set", oid: string, value?: SnmpResponse["value"]) =>
-    snmpRequest(ctx, host, t.port, { version: 1, community, pdu, oid, ...(value ? { value } : {}), timeoutMs: SNMP_TIMEOUT_MS });
+  /** The version the agent answered in, once it has. */
+  let spoken: SnmpVersion | undefined;
+  const ask = async (community: string, pdu: "get" | "set", oid: string, value?: SnmpResponse["value"]) => {
+    const versions = spoken === undefined ? VERSIONS : [spoken];
+    const replies = await Promise.all(versions.map((version) =>
+      snmpRequest(ctx, host, t.port, { version, community, pdu, oid, ...(value ? { value } : {}), timeoutMs: SNMP_TIMEOUT_MS })));
+    const answered = replies.findIndex((r) => r !== undefined);
+    if (answered < 0) return undefined;
+    spoken ??= versions[answered];
+    return replies[answered];
+  };
   /** A community that answered during this run: the liveness witness. */
   let working: string | undefined;
   /** Lists differ in user names; the community is the password: each community is asked once. */
@@ -45,7 +61,7 @@ export function snmpLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Lo
       if (reply) {
         working = community;
         const access = await writeAccess(community);
-        answer = { verdict: "success", readOnly: !access.writes, transcript: `community "${community}" reads: sysDescr.0 = "${valueText(reply.value)}"; ${access.note}` };
+        answer = { verdict: "success", readOnly: !access.writes, transcript: `community "${community}" reads (${VERSION_NAMES[spoken!]}): sysDescr.0 = "${valueText(reply.value)}"; ${access.note}` };
       } else {
         if (working !== undefined && working !== community && !(await ask(working, "get", SYS_DESCR))) {
           throw new TransportError("timeout", `${host}:${t.port}/udp: the agent stopped answering (community "${working}" no longer gets an answer)`);
