@@ -228,7 +228,7 @@ export const defaultPasswords: Check = {
     "as a wrong password: the check is then inconclusive, with how many pairs were really tried. " +
     "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included); SSH that takes public keys only " +
     "has no password to guess. An SNMP agent gets " +
-    "community strings (a GET of sysDescr.0; silence counts as a wrong community only while the agent is known to " +
+    "community strings (a GET of sysDescr.0, in v2c and SNMPv1 until it has answered in one; silence counts as a wrong community only while the agent is known to " +
     "answer); write access is tested only in state-changing runs, by a SET of sysContact.0 to the value it has.",
   effect: "intrusive",
   needs: ["ip"],

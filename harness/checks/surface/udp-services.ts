@@ -204,7 +204,7 @@ export const udpServices: Check = {
   description:
     "Finds UDP services by sending each a request of its own protocol (CoAP, DTLS, SNMP, SSDP, mDNS, NTP, DNS, " +
     "TFTP, WS-Discovery and IoT vendor discovery, from harness/data/udp-probes.yaml) to its default port and to every " +
-    "declared UDP port, retrying on silence. A UDP port counts as open only when it answers. Fails when an answer is " +
+    "declared UDP port, retrying on silence (SNMP in v2c, then in SNMPv1). A UDP port counts as open only when it answers. Fails when an answer is " +
     "larger than its request by more than the factor in harness/data/udp-amplification.yaml, which makes the device " +
     "a reflector for denial-of-service attacks. Fragile ports get nothing unless allowed.",
   effect: "observe",
