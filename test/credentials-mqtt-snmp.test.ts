@@ -1,8 +1,13 @@
 // credentials.default-passwords on MQTT (in-process aedes brokers, MQTT 3.1.1) and SNMP
 // communities (net-snmp's in-process Agent), plus a raw TCP server answering CONNECT with garbage.
+import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AuthenticateError } from "aedes";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultPasswords } from "../harness/checks/credentials/default-passwords.js";
@@ -70,6 +75,29 @@ describe("MQTT logins", () => {
     expect(parseConnack(Buffer.from([0x20, 3, 0, 0x86, 0]), 5)).toMatchObject({ code: 0x86, version: 5 });
     expect(() => parseConnack(Buffer.from([0x30, 2, 0, 0]), 4)).toThrow(/not a CONNACK/);
     expect(() => parseConnack(Buffer.from([0x20, 3, 0, 0, 0]), 4)).toThrow(/not a CONNACK/);
+  });
+
+  it("over TLS, names the broker in SNI when its address is a host name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "iotcert-mqtts-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+      "-subj", "/CN=localhost", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+    const aedes = await Aedes.createBroker({
+      authenticate: (_client, username, password, done) => done(null, username === "admin" && password?.toString() === "admin"),
+    });
+    cleanup.push(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
+    const names: string[] = [];
+    const server = createTlsServer({
+      key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")),
+      SNICallback: (name, done) => {
+        names.push(name);
+        done(null);
+      },
+    }, (socket) => aedes.handle(socket));
+    const port = await listen(server as unknown as Server);
+    const ctx = makeContext({ device: device({ network: { address: "localhost" } }) });
+    const login = mqttLoginOf(ctx, "localhost", { name: "mqtts", kind: "mqtt", port, tls: true });
+    expect(await login.attempt({ username: "admin", password: "admin", source: "user", unique: false })).toMatchObject({ verdict: "success" });
+    expect(new Set(names)).toEqual(new Set(["localhost"]));
   });
 
   it("reports a broker that takes an anonymous CONNECT, and tries no pairs", async () => {

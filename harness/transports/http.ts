@@ -113,7 +113,7 @@ export async function httpRequest(link: Link, method: "GET" | "POST", opts: Http
   if (opts.tls) {
     try {
       // SNI carries host names only; an address is sent without it
-      ({ connection: conn, info: tls } = await conn.startTls({ timeoutMs: left(), ...(isIP(host) ? {} : { servername: host }), ...(opts.ca ? { ca: opts.ca } : {}) }));
+      ({ connection: conn, info: tls } = await conn.startTls({ timeoutMs: left(), ...(opts.ca ? { ca: opts.ca } : {}) }));
     } catch (err) {
       conn.close();
       throw err;

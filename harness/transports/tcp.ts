@@ -1,5 +1,5 @@
 // TCP: connect through the scope guard and the pace, then read with a cap on bytes and time.
-import { Socket } from "node:net";
+import { isIP, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from "node:tls";
 import { TransportError, toTransportError } from "../core/errors.js";
@@ -144,7 +144,9 @@ export class TcpConnection {
 
   /**
    * Start TLS on this connection (a ClientHello is a payload, so fragile ports refuse it).
-   * Certificates are not verified here: judging them is the TLS checks' work.
+   * Certificates are not verified here: judging them is the TLS checks' work. The server name
+   * sent (SNI) is `servername`, else the host connected to when it is a name (RFC 6066 allows
+   * no addresses there).
    */
   async startTls(limits: { timeoutMs: number; servername?: string; /** PEM trust anchors that decide `authorized`. */ ca?: string[] }): Promise<{ connection: TcpConnection; info: TlsInfo }> {
     const why = fragileReason(this.port);
@@ -152,12 +154,13 @@ export class TcpConnection {
       throw new TransportError("fragile-port", `port ${this.port} is fragile (${why}); run with --allow-fragile to send it data`);
     }
     this.socket.removeAllListeners("data");
+    const servername = limits.servername ?? (isIP(this.host) ? undefined : this.host);
     const tlsSocket: TLSSocket = tlsConnect({
       socket: this.socket,
       // The name `authorized` is judged against (Node would take "localhost" for a bare socket)
       host: this.host,
       rejectUnauthorized: false,
-      ...(limits.servername ? { servername: limits.servername } : {}),
+      ...(servername ? { servername } : {}),
       ...(limits.ca ? { ca: limits.ca } : {}),
     });
     try {

@@ -1,6 +1,5 @@
 // mqtt.transport-security: does MQTT travel inside TLS? A plaintext broker port carries the
 // device's credentials, readings and commands where anyone on the path reads them.
-import { isIP } from "node:net";
 import { TransportError } from "../../core/errors.js";
 import type { CertificateFact } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
@@ -31,7 +30,7 @@ async function certificateOf(ctx: CheckContext, b: Broker): Promise<CertificateS
     const conn = await connectTcp(ctx, b.host, b.port, ctx.pace.settings.connectTimeoutMs);
     try {
       // SNI carries host names only (RFC 6066 §3)
-      const { info, connection } = await conn.startTls({ timeoutMs: ctx.pace.settings.connectTimeoutMs * 2, ...(isIP(b.host) ? {} : { servername: b.host }) });
+      const { info, connection } = await conn.startTls({ timeoutMs: ctx.pace.settings.connectTimeoutMs * 2 });
       connection.close();
       const cert = info.certificate;
       const name = (o: Record<string, unknown> | undefined) => escapeBytes(Buffer.from(Object.entries(o ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(", "), "utf8"), 256);
