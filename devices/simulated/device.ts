@@ -13,8 +13,11 @@ export interface SimulatedDevice {
   stop(): Promise<void>;
 }
 
-/** Freeze and stop for a set of servers, tracking their sockets from the moment they connect. */
-export function lifecycle(servers: Server[]): Pick<SimulatedDevice, "freeze" | "stop"> {
+/**
+ * Freeze and stop for a set of servers, tracking their sockets from the moment they connect;
+ * `release` runs once they are all closed by stop (the device gives its port window back).
+ */
+export function lifecycle(servers: Server[], release: () => void = () => {}): Pick<SimulatedDevice, "freeze" | "stop"> {
   const sockets = new Set<Socket>();
   for (const server of servers) {
     server.on("connection", (socket: Socket) => {
@@ -32,6 +35,7 @@ export function lifecycle(servers: Server[]): Pick<SimulatedDevice, "freeze" | "
       const closed = servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
       freeze();
       await Promise.all(closed);
+      release();
     },
   };
 }

@@ -54,5 +54,5 @@ export async function startPlug(opts: { host?: string } = {}): Promise<Simulated
     declared: { openPorts: [`${ports.telnet}/tcp`, `${ports.http}/tcp`] },
     attestations: { "5.2-1": { verdict: "fail", note: "no disclosure policy" } },
   };
-  return { descriptor, host, ports, ...lifecycle([telnet, http, debug]) };
+  return { descriptor, host, ports, ...lifecycle([telnet, http, debug], window.release) };
 }

@@ -105,5 +105,5 @@ export async function startThermostat(opts: ThermostatOptions = {}): Promise<Sim
       "5.3-1": { verdict: "pass", note: "signed A/B firmware updates cover every component" },
     },
   };
-  return { descriptor, host, ports, ...lifecycle([https]) };
+  return { descriptor, host, ports, ...lifecycle([https], window.release) };
 }

@@ -1,6 +1,8 @@
 // A simulated device lives in a window of 100 ports on a loopback address, and its descriptor
 // scans exactly that window, so a scan of it never sees the rest of the machine (nor another
-// simulated device started beside it).
+// simulated device started beside it). A device listens on a few ports of its window only, so
+// "nothing listens there" does not keep another device's window from overlapping it: the
+// windows this process has handed out are kept, and a new one must not overlap any of them.
 import type { Server } from "node:net";
 import { createServer } from "node:net";
 
@@ -16,7 +18,12 @@ export interface PortWindow {
   ports: Record<string, number>;
   /** The window as a descriptor's `network.tcpPorts`. */
   tcpPorts: string;
+  /** Give the window back, once its servers are closed. */
+  release(): void;
 }
+
+/** Bases of the windows handed out and not released, by host. */
+const claimed = new Map<string, Set<number>>();
 
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -52,15 +59,24 @@ async function windowIsFree(host: string, base: number): Promise<boolean> {
 }
 
 async function tryWindow(host: string, base: number, servers: Record<string, { server: Server; offset: number }>): Promise<boolean> {
-  if (!(await windowIsFree(host, base))) return false;
+  const mine = claimed.get(host) ?? new Set<number>();
+  claimed.set(host, mine);
+  if ([...mine].some((other) => Math.abs(other - base) < WINDOW_SIZE)) return false;
+  // Claimed before the first await, so that devices started at once cannot take overlapping windows
+  mine.add(base);
   const started: Server[] = [];
   try {
+    if (!(await windowIsFree(host, base))) {
+      mine.delete(base);
+      return false;
+    }
     for (const { server, offset } of Object.values(servers)) {
       await listen(server, host, base + offset);
       started.push(server);
     }
     return true;
   } catch (err) {
+    mine.delete(base);
     await Promise.all(started.map(close));
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") return false;
     throw err;
@@ -79,7 +95,7 @@ export async function listenInWindow(hosts: string[], servers: Record<string, { 
         const base = attempt === 0 && wanted !== undefined ? wanted : LOWEST_BASE + Math.floor(Math.random() * (HIGHEST_BASE - LOWEST_BASE));
         if (await tryWindow(host, base, servers)) {
           const ports = Object.fromEntries(Object.entries(servers).map(([name, { offset }]) => [name, base + offset]));
-          return { host, base, ports, tcpPorts: `${base}-${base + WINDOW_SIZE - 1}` };
+          return { host, base, ports, tcpPorts: `${base}-${base + WINDOW_SIZE - 1}`, release: () => claimed.get(host)?.delete(base) };
         }
       }
       throw new Error(`no free window of ${WINDOW_SIZE} ports on ${host} after ${TRIES} tries`);
