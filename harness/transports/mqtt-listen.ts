@@ -5,11 +5,10 @@
 // broker announces, up to 256 MB, and it has no limit on incoming packet size). Packets are
 // coded by mqtt-packet, the codec mqtt.js itself uses; the CONNECT/CONNACK exchange is the
 // credential check's (mqtt.ts).
-import { randomBytes } from "node:crypto";
 import type mqttPacket from "mqtt-packet";
 import { TransportError } from "../core/errors.js";
-import { connackMeaning, connectPacket, packetFramer, parseConnack, type Connack, type MqttConnectOptions } from "./mqtt.js";
-import { connectTcp, escapeBytes, type Link } from "./tcp.js";
+import { connackMeaning, mqttSession, packetFramer, type Connack, type MqttConnectOptions } from "./mqtt.js";
+import { escapeBytes, type Link } from "./tcp.js";
 
 export interface ListenOptions extends MqttConnectOptions {
   /** Topic filters to subscribe to, each at QoS 0 (so the broker asks for no acknowledgement). */
@@ -50,7 +49,6 @@ export interface Listened {
 }
 
 const TOPIC_CHARS = 256;
-const MAX_CONNACK = 4096;
 
 /** mqtt-packet, loaded by the runs that subscribe to a broker (the start of every other run is spared it). */
 const packets = async (): Promise<typeof mqttPacket> => (await import("mqtt-packet")).default;
@@ -71,16 +69,8 @@ function decode(codec: typeof mqttPacket, packet: Buffer, version: number): mqtt
  * returned (no subscription is sent), as are a refused subscription and a session the broker ends.
  */
 export async function mqttListen(link: Link, host: string, port: number, o: ListenOptions): Promise<Listened> {
-  let conn = await connectTcp(link, host, port, o.connectTimeoutMs);
+  const { conn, connack } = await mqttSession(link, host, port, o);
   try {
-    if (o.tls) conn = (await conn.startTls({ timeoutMs: o.connectTimeoutMs })).connection;
-    await conn.write(connectPacket(o, `iotcert-${randomBytes(4).toString("hex")}`));
-    const ackRead = await conn.readUntil(packetFramer(MAX_CONNACK), { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
-    if (ackRead.end !== "match") {
-      throw new TransportError(ackRead.end === "timeout" && ackRead.data.length === 0 ? "timeout" : "protocol",
-        `${host}:${port}: no complete CONNACK (${ackRead.end}; got "${escapeBytes(ackRead.data, 64)}")`);
-    }
-    const connack = parseConnack(ackRead.data, o.version);
     const result: Listened = { connack, messages: [], received: 0, topics: [], end: "closed" };
     if (connackMeaning(connack) !== "accepted") return result;
 

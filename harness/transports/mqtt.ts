@@ -4,7 +4,7 @@
 // timers that a credential probe must not have. Nothing is ever published or subscribed.
 import { randomBytes } from "node:crypto";
 import { TransportError } from "../core/errors.js";
-import { connectTcp, escapeBytes, type Link } from "./tcp.js";
+import { connectTcp, escapeBytes, type Link, type TcpConnection } from "./tcp.js";
 
 export type MqttVersion = 4 | 5;
 
@@ -109,16 +109,16 @@ export function parseConnack(p: Buffer, version: MqttVersion): Connack {
 const MAX_CONNACK = 4096;
 
 /**
- * CONNECT to an MQTT broker and read its CONNACK, then DISCONNECT (when accepted) and close.
- * Throws TransportError: the connection failing, no CONNACK within the time, or something else
- * coming back (kind "protocol"). A CONNACK of any code is returned, not thrown.
+ * The start of every session: connect (TLS when asked), send CONNECT and read the CONNACK. The
+ * caller closes the connection. Throws TransportError: the connection failing, no CONNACK within
+ * the time, or something else coming back (kind "protocol"). A CONNACK of any code is returned.
  */
-export async function mqttConnect(link: Link, host: string, port: number, o: MqttConnectOptions): Promise<Connack> {
+export async function mqttSession(link: Link, host: string, port: number, o: MqttConnectOptions): Promise<{ conn: TcpConnection; connack: Connack }> {
   let conn = await connectTcp(link, host, port, o.connectTimeoutMs);
   try {
     if (o.tls) conn = (await conn.startTls({ timeoutMs: o.connectTimeoutMs })).connection;
     await conn.write(connectPacket(o, `iotcert-${randomBytes(4).toString("hex")}`));
-    const read = await conn.readUntil(packetLength, { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
+    const read = await conn.readUntil(packetFramer(MAX_CONNACK), { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
     if (read.end !== "match") {
       if (read.end === "timeout" && read.data.length === 0) {
         throw new TransportError("timeout", `${host}:${port}: no CONNACK within ${o.replyTimeoutMs} ms`);
@@ -126,9 +126,19 @@ export async function mqttConnect(link: Link, host: string, port: number, o: Mqt
       throw new TransportError(read.end === "closed" && read.data.length === 0 ? "closed" : "protocol",
         `${host}:${port}: no complete CONNACK (${read.end}; got "${escapeBytes(read.data, 64)}")`);
     }
-    const ack = parseConnack(read.data, o.version);
-    if (ack.code === 0) await conn.write(Buffer.from([0xe0, 0x00])).catch(() => {});
-    return ack;
+    return { conn, connack: parseConnack(read.data, o.version) };
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+}
+
+/** CONNECT to an MQTT broker and read its CONNACK, then DISCONNECT (when accepted) and close. Throws as mqttSession does. */
+export async function mqttConnect(link: Link, host: string, port: number, o: MqttConnectOptions): Promise<Connack> {
+  const { conn, connack } = await mqttSession(link, host, port, o);
+  try {
+    if (connack.code === 0) await conn.write(Buffer.from([0xe0, 0x00])).catch(() => {});
+    return connack;
   } finally {
     conn.close();
   }
@@ -176,14 +186,9 @@ export async function mqttReadTopic(
   port: number,
   o: MqttConnectOptions & { topic: string; waitMs: number; maxBytes: number },
 ): Promise<Buffer | undefined> {
-  let conn = await connectTcp(link, host, port, o.connectTimeoutMs);
+  const { conn, connack } = await mqttSession(link, host, port, o);
   try {
-    if (o.tls) conn = (await conn.startTls({ timeoutMs: o.connectTimeoutMs })).connection;
-    await conn.write(connectPacket(o, `iotcert-${randomBytes(4).toString("hex")}`));
-    const read = await conn.readUntil(packetLength, { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
-    if (read.end !== "match") throw new TransportError(read.end === "timeout" ? "timeout" : "protocol", `${host}:${port}: no CONNACK (${read.end})`);
-    const ack = parseConnack(read.data, o.version);
-    if (ack.code !== 0) throw new TransportError("protocol", `${host}:${port}: the broker refused the CONNECT (code ${ack.code})`);
+    if (connack.code !== 0) throw new TransportError("protocol", `${host}:${port}: the broker refused the CONNECT (code ${connack.code})`);
     await conn.write(subscribePacket(o.version, 1, o.topic));
     const deadline = performance.now() + o.waitMs;
     for (;;) {

@@ -2,10 +2,9 @@
 // speak only SNMPv1 ignore v2c, so until the agent has answered once each community is asked in
 // both versions at the same time (the same wait); after that, in the version it answered (v2c
 // where it speaks both). A wrong community is silence, and so is a dead agent: silence counts as
-// "rejected" only while the agent
-// is known to be alive — it answered the service scan's probe (that is how it is a target), and
-// when a community has worked during this run, that community is asked again to tell a wrong
-// community from an agent that stopped answering.
+// "rejected" only while the agent is known to be alive — it answered the service scan's probe
+// (that is how it is a target), and when a community has worked during this run, that community
+// is asked again to tell a wrong community from an agent that stopped answering.
 // Write access is tested only with --state-changing: sysContact.0 is read, then SET to the value
 // it already has, so nothing on the device changes. Without it the report says "not tested".
 import { TransportError } from "../../../core/errors.js";
