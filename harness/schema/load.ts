@@ -2,10 +2,10 @@
 // Schemas beside this file, so a bad file stops a run before any packet is sent, with
 // file:line:col, the field, and what was expected.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { checkPortSet } from "../core/ports.js";
 import { extendProfile, extendsAFile } from "./profile-extends.js";
 import type { Attestation, Descriptor, Profile, ProfileFile } from "./types.js";
@@ -142,8 +142,9 @@ interface ParsedFile {
 async function parseFile(file: string): Promise<ParsedFile> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readInputFile(file);
   } catch (err) {
+    if (err instanceof InputTooLarge) throw new ValidationError([{ file, line: 0, col: 0, path: "", message: err.reason }]);
     throw new ValidationError([{ file, line: 1, col: 1, path: "", message: (err as Error).message }]);
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
