@@ -26,6 +26,8 @@ export interface Leak {
   line: number;
   /** The line it was printed on, the secret replaced by [secret]. */
   context: string;
+  /** Where that line starts in the text. */
+  start: number;
 }
 
 const CONTEXT_CHARS = 160;
@@ -45,13 +47,16 @@ export function findSecrets(text: string): Leak[] {
       const value = match[pattern.group];
       // Patterns overlap ("wifi_password=" is a Wi-Fi key and a password): the first in the file names it
       if (!value || placeholder.test(value) || seen.has(value)) continue;
-      seen.add(value);
       const start = text.lastIndexOf("\n", match.index) + 1;
+      // and a looser one finds a word of a passphrase that a stricter one found whole on that line
+      if (leaks.some((l) => l.start === start && l.value.includes(value))) continue;
+      seen.add(value);
       const lineEnd = text.indexOf("\n", match.index);
       const lineText = text.slice(start, lineEnd < 0 ? undefined : lineEnd).replace(/\r$/, "");
       leaks.push({
         pattern,
         value,
+        start,
         line: text.slice(0, match.index).split("\n").length,
         context: escape(lineText.split(value).join("[secret]"), CONTEXT_CHARS),
       });
