@@ -240,7 +240,6 @@ export async function listenCommand(flags: { interface: string; duration: string
 // ---------------------------------------------------------------------------------------------
 // Shared
 
-/** Reads at most `max` bytes (ask for one more than allowed to tell a larger file); a missing file is bad input. */
 /** A local MUD file, under the cap every input has (validateMud judges the MUD file's own limit). */
 async function readMudFile(file: string): Promise<Buffer> {
   try {
@@ -251,6 +250,7 @@ async function readMudFile(file: string): Promise<Buffer> {
   }
 }
 
+/** Reads at most `max` bytes (ask for one more than allowed to tell a larger file); a missing file is bad input. */
 async function readBounded(file: string, max: number): Promise<Buffer> {
   let handle;
   try {

@@ -26,8 +26,6 @@ export interface Leak {
   line: number;
   /** The line it was printed on, the secret replaced by [secret]. */
   context: string;
-  /** Where that line starts in the text. */
-  start: number;
 }
 
 const CONTEXT_CHARS = 160;
@@ -41,6 +39,8 @@ export function findSecrets(text: string): Leak[] {
   const placeholder = new RegExp(placeholders, "i");
   const seen = new Set<string>();
   const leaks: Leak[] = [];
+  /** Where the line of each leak starts in the text. */
+  const lineStarts: number[] = [];
   for (const pattern of patterns) {
     for (const match of text.matchAll(new RegExp(pattern.regex, pattern.caseSensitive ? "g" : "gi"))) {
       if (leaks.length >= MAX_LEAKS) return leaks;
@@ -49,14 +49,14 @@ export function findSecrets(text: string): Leak[] {
       if (!value || placeholder.test(value) || seen.has(value)) continue;
       const start = text.lastIndexOf("\n", match.index) + 1;
       // and a looser one finds a word of a passphrase that a stricter one found whole on that line
-      if (leaks.some((l) => l.start === start && l.value.includes(value))) continue;
+      if (leaks.some((l, i) => lineStarts[i] === start && l.value.includes(value))) continue;
       seen.add(value);
+      lineStarts.push(start);
       const lineEnd = text.indexOf("\n", match.index);
       const lineText = text.slice(start, lineEnd < 0 ? undefined : lineEnd).replace(/\r$/, "");
       leaks.push({
         pattern,
         value,
-        start,
         line: text.slice(0, match.index).split("\n").length,
         context: escape(lineText.split(value).join("[secret]"), CONTEXT_CHARS),
       });
