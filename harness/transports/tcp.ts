@@ -210,7 +210,14 @@ export async function connectTcp(link: Link, host: string, port: number, timeout
       const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${host}:${port}: no answer within ${timeoutMs} ms`))), timeoutMs);
       const onAbort = () => settle(() => reject(new TransportError("aborted", `${host}:${port}: aborted`)));
       link.signal.addEventListener("abort", onAbort, { once: true });
-      socket.once("connect", () => settle(resolve));
+      socket.once("connect", () => settle(() => {
+        // The scanner's own socket met itself (see sweep-share.cjs): nothing listens there
+        if (socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
+          reject(new TransportError("refused", `${host}:${port}: nothing listens (the connection met its own socket)`));
+        } else {
+          resolve();
+        }
+      }));
       socket.once("error", (err) => settle(() => reject(toTransportError(err, `${host}:${port}`))));
       socket.connect({ host, port });
     });
