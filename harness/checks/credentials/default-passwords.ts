@@ -3,11 +3,11 @@
 // 645 provision 5.1-1)?
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TransportError } from "../../core/errors.js";
+import { reasonOf, TransportError } from "../../core/errors.js";
 import type { AcceptedCredential } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
-import { formLoginTargets, loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
+import { formLoginTargets, loginFor, loginTargets, silentPorts, udpLoginTargets } from "./logins/index.js";
 import type { LoginTarget } from "./logins/login.js";
 
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
@@ -151,7 +151,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
     if (abandoned) result.abandoned = abandoned;
   } catch (err) {
     if (endsTheCheck(err)) throw err;
-    result.stopped = `${(err as TransportError).kind}: ${(err as TransportError).message}`;
+    result.stopped = reasonOf(err as TransportError);
   }
   return result;
 }
@@ -190,9 +190,10 @@ function findingsOf(r: ServiceResult): FindingInput[] {
   return findings;
 }
 
-function outcomeOf(results: ServiceResult[]): Outcome {
+function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
   const findings = results.flatMap(findingsOf);
   const evidence = {
+    ...(silent.length ? { silentPorts: silent } : {}),
     services: results.map((r) => ({
       service: r.target.name, port: r.target.port, tried: r.tried, of: r.candidates,
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
@@ -208,8 +209,8 @@ function outcomeOf(results: ServiceResult[]): Outcome {
     return { verdict: "fail", summary: `a default password works on ${where}`, findings, evidence };
   }
   const cut = results.filter((r) => r.stopped);
-  if (cut.length) {
-    const why = cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`).join("; ");
+  if (cut.length || silent.length) {
+    const why = [...cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`), ...silent.map((s) => `${s}: any login there is untested`)].join("; ");
     return { verdict: "inconclusive", summary: why, findings, evidence };
   }
   const tried = results.map((r) => (r.noPasswordLogin ? `${label(r.target)}: ${r.noPasswordLogin}` : `${r.tried} pairs tried on ${label(r.target)}`)).join(", ");
@@ -258,13 +259,14 @@ export const defaultPasswords: Check = {
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
     const targets = [...loginTargets(services), ...formLoginTargets(ctx.device), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
-    if (!targets.length) {
+    const silent = silentPorts(services);
+    if (!targets.length && !silent.length) {
       ctx.facts.set("credentials.accepted", []);
       return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
     }
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
     ctx.facts.set("credentials.accepted", results.flatMap(acceptedOf));
-    return outcomeOf(results);
+    return outcomeOf(results, silent);
   },
 };
