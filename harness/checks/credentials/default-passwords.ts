@@ -28,6 +28,8 @@ interface ServiceResult {
   abandoned?: number;
   /** Logins at once the service kept up with, when fewer than the pace offered. */
   lanes?: { offered: number; kept: number };
+  /** The check that reports an accepted anonymous login here (Login.anonymousReportedBy). */
+  anonymousReportedBy?: string;
 }
 
 const label = (t: LoginTarget) => `${t.name} on port ${t.port}`;
@@ -111,7 +113,8 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       if (open.verdict === "untestable") return { ...result, stopped: open.reason };
       if (open.verdict === "success") {
         const candidate: Candidate = { username: "", password: "", source: "anonymous", unique: false };
-        return { ...result, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
+        const owner = login.anonymousReportedBy ? { anonymousReportedBy: login.anonymousReportedBy } : {};
+        return { ...result, ...owner, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
       }
     }
     const offered = Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity);
@@ -172,7 +175,7 @@ function findingsOf(r: ServiceResult): FindingInput[] {
     // The per-unit password is the owner's secret: the report has no use for it
     evidence: { service, port, username: c.username, source: c.source, unique: true },
   }));
-  if (r.accepted) {
+  if (r.accepted && !r.anonymousReportedBy) {
     const { candidate: c, attemptsBefore, transcript, readOnly } = r.accepted;
     // A community that only reads gives away the device's configuration; one that writes, the device
     findings.push({
@@ -197,6 +200,8 @@ function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
     services: results.map((r) => ({
       service: r.target.name, port: r.target.port, tried: r.tried, of: r.candidates,
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
+      ...(r.accepted?.candidate.source === "anonymous" ? { anonymous: true, ...(r.accepted.transcript ? { transcript: r.accepted.transcript } : {}) } : {}),
+      ...(r.anonymousReportedBy ? { findingBy: r.anonymousReportedBy } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
       ...(r.noPasswordLogin ? { noPasswordLogin: r.noPasswordLogin } : {}),
       ...(r.lanes ? { loginsAtOnce: r.lanes } : {}),
@@ -205,8 +210,14 @@ function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
   };
   const accepted = results.filter((r) => r.accepted);
   if (accepted.length) {
-    const where = accepted.map((r) => `${label(r.target)} ("${r.accepted!.candidate.username}")`).join(", ");
-    return { verdict: "fail", summary: `a default password works on ${where}`, findings, evidence };
+    const anonymous = (r: ServiceResult) => r.accepted!.candidate.source === "anonymous";
+    const guessed = accepted.filter((r) => !anonymous(r)).map((r) => `${label(r.target)} ("${r.accepted!.candidate.username}")`);
+    const open = accepted.filter(anonymous).map((r) => `${label(r.target)}${r.anonymousReportedBy ? ` (the finding is ${r.anonymousReportedBy}'s)` : ""}`);
+    const summary = [
+      ...(guessed.length ? [`a default password works on ${guessed.join(", ")}`] : []),
+      ...(open.length ? [`anyone logs in without credentials on ${open.join(", ")}`] : []),
+    ].join("; ");
+    return { verdict: "fail", summary, findings, evidence };
   }
   const cut = results.filter((r) => r.stopped);
   if (cut.length || silent.length) {

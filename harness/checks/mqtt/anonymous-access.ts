@@ -1,5 +1,8 @@
 // mqtt.anonymous-access: does a broker the device uses, or runs, let anyone in without a user
-// name or password? Then anyone can read the device's messages and send it commands.
+// name or password? Then anyone can read the device's messages and send it commands. This is the
+// one finding for that weakness: credentials.default-passwords, which asks the same anonymous
+// CONNECT first, fails on it without reporting it again, and the profiles map this check to the
+// password provisions (EN 303 645 5.1-1) as well as to the access-control ones.
 import { TransportError } from "../../core/errors.js";
 import type { Check, FindingInput, Outcome } from "../../core/types.js";
 import { connackMeaning, mqttConnect, type MqttVersion } from "../../transports/mqtt.js";
@@ -63,7 +66,8 @@ export const anonymousAccess: Check = {
       lines.push(`${where(b)} ${said}`);
       if (accepted.length) {
         findings.push({
-          severity: "high",
+          // As every login open to anyone (FTP, RTSP, telnet without a password): critical
+          severity: "critical",
           title: `MQTT broker ${where(b)} accepts a CONNECT without credentials (MQTT ${accepted.map((t) => t.version).join(" and ")})`,
           target: { transport: "tcp", address: b.host, port: b.port, service: b.tls ? "mqtts" : "mqtt" },
           evidence: { connacks: tried, onDevice: b.onDevice },
