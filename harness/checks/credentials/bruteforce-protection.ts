@@ -219,7 +219,8 @@ export const bruteforceProtection: Check = {
     "several times slower than the first) or delays every failure by about a second or more; fails one that answers " +
     "them all at full speed. A delayed login is then sent a few wrong passwords at once: a delay that holds per " +
     "connection only is a low finding. Thresholds in harness/data/bruteforce-protection.yaml. A refused, reset or " +
-    "silent connection before any answer is never a wrong password: inconclusive, with the answers really counted. " +
+    "silent connection before any answer is never a wrong password: inconclusive, with the answers really counted, as is " +
+    "an open port that never spoke. " +
     "It may lock the real account out for a while; nothing is changed on the device. SNMP is left out (a wrong " +
     "community gets no answer to time).",
   effect: "intrusive",

@@ -237,8 +237,10 @@ export const defaultPasswords: Check = {
     "the descriptor describes, and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
     "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
     "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
-    "as a wrong password: the check is then inconclusive, with how many pairs were really tried. " +
-    "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included); SSH that takes public keys only " +
+    "as a wrong password: the check is then inconclusive, with how many pairs were really tried; so is a port that " +
+    "accepted connections and never spoke. " +
+    "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included; an open MQTT broker " +
+    "fails here and is mqtt.anonymous-access's finding); SSH that takes public keys only " +
     "has no password to guess. An SNMP agent gets " +
     "community strings (a GET of sysDescr.0, in v2c and SNMPv1 until it has answered in one; silence counts as a wrong community only while the agent is known to " +
     "answer); write access is tested only in state-changing runs, by a SET of sysContact.0 to the value it has.",

@@ -25,7 +25,8 @@ export const anonymousAccess: Check = {
   description:
     "Sends a CONNECT without user name or password, in MQTT 3.1.1 and in MQTT 5, to the broker the descriptor " +
     "names (mqtt.url) and to every MQTT port found on the device, and records each CONNACK code. Fails when a " +
-    "broker accepts either: anyone can then read the device's messages and send it commands. Nothing is " +
+    "broker accepts either (critical): anyone can then read the device's messages and send it commands. The one finding " +
+    "for that weakness, serving the password provision as well as the access-control ones. Nothing is " +
     "published or subscribed.",
   effect: "intrusive",
   needs: [],
