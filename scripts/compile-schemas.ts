@@ -3,12 +3,12 @@
 // Run after scripts/bundle.mjs; see harness/schema/validators.ts.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { SCHEMA_FILES, newAjv, readSchema, type SchemaName } from "../harness/schema/validators.js";
+import { newAjv, readSchema, schemaNames } from "../harness/schema/validators.js";
 
 const standaloneCode = createRequire(import.meta.url)("ajv/dist/standalone").default as (ajv: unknown, validate: unknown) => string;
 const out = new URL("../dist/cli/compiled/", import.meta.url);
-mkdirSync(out, { recursive: true });
-for (const name of Object.keys(SCHEMA_FILES) as SchemaName[]) {
+mkdirSync(new URL("data/", out), { recursive: true });
+for (const name of schemaNames()) {
   const ajv = newAjv({ standalone: true });
   writeFileSync(new URL(`${name}.cjs`, out), standaloneCode(ajv, ajv.compile(readSchema(name))));
 }
