@@ -29,9 +29,8 @@ export function dataFileOf(file: string): DataFile | undefined {
   return name !== base && existsSync(schemaFile(`data/${name}`)) ? { kind: "yaml", schema: `data/${name}` } : undefined;
 }
 
-/** Every file under harness/data but the credential lists' SOURCES.md, with what it is (undefined: no schema or checker knows it). */
-export function shippedDataFiles(): { file: string; what: DataFile | undefined }[] {
-  const root = packagePath("harness", "data");
+/** Every file under harness/data (or `root`) but SOURCES.md, with what it is: undefined when no schema or checker knows it. */
+export function shippedDataFiles(root = packagePath("harness", "data")): { file: string; what: DataFile | undefined }[] {
   return readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name !== "SOURCES.md")
     .map((e) => join(e.parentPath, e.name))
