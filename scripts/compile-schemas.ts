@@ -1,5 +1,6 @@
-// Build step: compile the JSON Schemas of harness/schema into standalone validators beside the
-// command line's bundle (dist/cli/compiled/*.cjs), so it starts without loading ajv's compiler.
+// Build step: compile the JSON Schemas of harness/schema, and of harness/schema/data for the data
+// files, into standalone validators beside the command line's bundle (dist/cli/compiled/*.cjs and
+// compiled/data/*.cjs), so it starts without loading ajv's compiler.
 // Run after scripts/bundle.mjs; see harness/schema/validators.ts.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
