@@ -46,8 +46,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .action(async (flags: { out?: string; verbose?: boolean }) => setExit(await (await import("./demo.js")).demoCommand(flags, io)));
 
   cmd.command("validate")
-    .description("check device descriptors and profiles against their schemas")
-    .argument("<files...>", "descriptor or profile files (YAML or JSON)")
+    .description("check device descriptors, profiles and data files (harness/data) against their schemas")
+    .argument("<files...>", "descriptor or profile files (YAML or JSON), or edited copies of harness/data's files (by name)")
     .action(async (files: string[]) => setExit(await (await import("./validate.js")).validateCommand(files, io)));
 
   cmd.command("checks")

@@ -131,7 +131,7 @@ function unplaced(file: string, problems: Problem[]): Issue[] {
 // ---------------------------------------------------------------------------------------------
 // Reading and parsing
 
-interface ParsedFile {
+export interface ParsedFile {
   doc: Document.Parsed;
   lines: LineCounter;
   value: unknown;
@@ -147,6 +147,11 @@ async function parseFile(file: string): Promise<ParsedFile> {
     if (err instanceof InputTooLarge) throw new ValidationError([{ file, line: 0, col: 0, path: "", message: err.reason }]);
     throw new ValidationError([{ file, line: 1, col: 1, path: "", message: (err as Error).message }]);
   }
+  return parseBytes(file, bytes);
+}
+
+/** YAML (or JSON) with the position of every node; throws a ValidationError on a syntax error. */
+export function parseBytes(file: string, bytes: Buffer): ParsedFile {
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const text = bytes.toString("utf8");
   const lines = new LineCounter();
@@ -172,7 +177,12 @@ function kindOf(value: unknown): DocumentKind {
 
 function assertValid(file: string, parsed: ParsedFile, problems: Problem[]): void {
   if (problems.length === 0) return;
-  throw new ValidationError(sortIssues(problems.map((p) => ({ file, ...positionOf(parsed, p), path: pathText(p.path), message: p.message }))));
+  throw new ValidationError(placedIssues(file, parsed, problems));
+}
+
+/** Problems as issues at their line and column in the file, in file order. */
+export function placedIssues(file: string, parsed: ParsedFile, problems: Problem[]): Issue[] {
+  return sortIssues(problems.map((p) => ({ file, ...positionOf(parsed, p), path: pathText(p.path), message: p.message })));
 }
 
 function sortIssues(issues: Issue[]): Issue[] {
@@ -182,9 +192,9 @@ function sortIssues(issues: Issue[]): Issue[] {
 // ---------------------------------------------------------------------------------------------
 // Problems: what is wrong and where, as a path into the value
 
-type Segment = string | number;
+export type Segment = string | number;
 
-interface Problem {
+export interface Problem {
   path: Segment[];
   /** Point at the key of the last segment rather than its value (unknown keys, missing keys). */
   atKey?: boolean;
@@ -303,14 +313,14 @@ function profileProblems(value: unknown): Problem[] {
 // ---------------------------------------------------------------------------------------------
 // JSON Schema validation with ajv, errors turned into sentences
 
-function schemaProblems(name: SchemaName, value: unknown): Problem[] {
+export function schemaProblems(name: SchemaName, value: unknown): Problem[] {
   const validate = validatorFor(name);
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
-  const failedAnyOf = errors.filter((e) => e.keyword === "anyOf").map((e) => `${e.schemaPath}/`);
+  const failedAnyOf = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => `${e.schemaPath}/`);
   return errors
     // `if` only says its then/else failed, which has its own error; the branches of a failed
-    // anyOf are summed up by the anyOf's own message.
+    // anyOf or oneOf are summed up by its own message.
     .filter((e) => e.keyword !== "if" && !failedAnyOf.some((prefix) => e.schemaPath.startsWith(prefix)))
     .map((e) => problemFrom(e, segmentsOf(e.instancePath, value)));
 }
@@ -345,7 +355,8 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
       return { path, message: `expected ${expected ?? `text matching /${String(params.pattern)}/`}, got ${got}` };
     case "format":
       return { path, message: `expected ${FORMATS[String(params.format)] ?? `a valid ${String(params.format)}`}, got ${got}` };
-    case "anyOf": {
+    case "anyOf":
+    case "oneOf": {
       const forms = expected ?? "one of the allowed forms";
       return { path, message: isRecord(e.data) ? `must have ${forms}` : `expected ${forms}, got ${got}` };
     }
@@ -366,9 +377,22 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
       const item = (e.data as unknown[])[again];
       return { path: [...path, again], message: `${describe(item)} is listed twice (also ${pathText([...path, first])})` };
     }
+    case "x-regex":
+      return { path, message: `expected a JavaScript regular expression that compiles: ${regexError(String(e.data), String(e.schema))}` };
     default:
       return { path, message: e.message ?? `fails ${e.keyword}` };
   }
+}
+
+/** Why `source` does not compile, as JavaScript says it ("Unterminated group"), without the pattern repeated. */
+function regexError(source: string, flags: string): string {
+  try {
+    new RegExp(source, flags);
+  } catch (err) {
+    const message = (err as Error).message;
+    return message.slice(message.lastIndexOf(": ") + 2);
+  }
+  return "it does not compile with flags " + JSON.stringify(flags);
 }
 
 const FORMATS: Record<string, string> = {
@@ -401,7 +425,7 @@ function quoteHint(type: unknown, data: unknown): string {
   return wantsString && (typeof data === "number" || typeof data === "boolean") ? " (put it in quotes to keep it as text)" : "";
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
   if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === "number") return String(value);
