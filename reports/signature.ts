@@ -44,7 +44,25 @@ export function privateKeyFrom(pem: string | Buffer): KeyObject {
   return requireEd25519(key, "the private key");
 }
 
+/**
+ * Whether the text holds a private key: a PEM block of any private kind (PKCS#8, encrypted,
+ * RSA, EC, OpenSSH) or a JWK with its private part "d". Node derives the public key from a
+ * private one without a word, so a lab that handed out its private key would never know.
+ */
+function isPrivateKey(text: string): boolean {
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) return true;
+  try {
+    const jwk = JSON.parse(text) as unknown;
+    return typeof jwk === "object" && jwk !== null && "d" in jwk;
+  } catch {
+    return false;
+  }
+}
+
 export function publicKeyFrom(pem: string | Buffer): KeyObject {
+  if (isPrivateKey(pem.toString())) {
+    throw new KeyError("this is a private key, not the public one: give the public key (openssl pkey -in KEY -pubout), and keep the private key to the signer");
+  }
   let key: KeyObject;
   try {
     key = createPublicKey(pem);

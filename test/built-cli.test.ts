@@ -39,6 +39,20 @@ describe("the built command line", () => {
     expect(`${(refused as { stdout: string }).stdout}${(refused as { stderr: string }).stderr}`).toContain('unknown key "colour"');
   });
 
+  it("checks data files with the validators compiled at build time, and skips the files the build checked", async () => {
+    const hashes = JSON.parse(readFileSync(join(PACKAGE_ROOT, "dist", "cli", "compiled", "data", "validated.json"), "utf8")) as Record<string, string>;
+    const probes = readFileSync(join(PACKAGE_ROOT, "harness", "data", "udp-probes.yaml"));
+    expect(hashes["udp-probes.yaml"]).toBe(createHash("sha256").update(probes).digest("hex"));
+    // The compiled x-regex keyword: a pattern that does not compile, with the line it is on
+    const text = probes.toString("utf8");
+    const bad = join(mkdtempSync(join(tmpdir(), "iotcert-built-")), "udp-probes.yaml");
+    writeFileSync(bad, text.replace("match: { regex: 'Envelope' }", "match: { regex: 'Envelope(' }"));
+    const line = text.slice(0, text.indexOf("match: { regex: 'Envelope' }")).split("\n").length;
+    const refused = await iotcert("validate", bad).catch((err: { code: number; stderr: string }) => err);
+    expect(refused).toMatchObject({ code: 2 });
+    expect((refused as { stderr: string }).stderr).toContain(`${bad}:${line}:21: probes[8].match.regex: expected a JavaScript regular expression that compiles: Unterminated group`);
+  });
+
   it("runs the demo end to end, and draws QR codes on the labels it compares", async () => {
     const dir = mkdtempSync(join(tmpdir(), "iotcert-built-"));
     const { stdout } = await iotcert("demo", "--out", dir);

@@ -100,15 +100,14 @@ describe("MQTT logins", () => {
     expect(new Set(names)).toEqual(new Set(["localhost"]));
   });
 
-  it("reports a broker that takes an anonymous CONNECT, and tries no pairs", async () => {
+  it("fails on a broker that takes an anonymous CONNECT, tries no pairs, and leaves the finding to mqtt.anonymous-access", async () => {
     const port = await broker();
     const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": mqttFacts(port) } });
     const outcome = await defaultPasswords.run(ctx);
     expect(outcome.verdict).toBe("fail");
-    const finding = outcome.findings!.find((f) => f.severity === "critical")!;
-    expect(finding.title).toMatch(/accepts anonymous logins/);
-    expect(finding.evidence).toMatchObject({ username: "", source: "anonymous", attemptsBeforeSuccess: 0 });
-    expect(finding.target).toMatchObject({ transport: "tcp", port, service: "mqtt" });
+    expect(outcome.summary).toBe(`anyone logs in without credentials on mqtt on port ${port} (the finding is mqtt.anonymous-access's)`);
+    expect(outcome.findings).toEqual([]);
+    expect(outcome.evidence?.services).toEqual([expect.objectContaining({ port, tried: 0, anonymous: true, findingBy: "mqtt.anonymous-access", transcript: expect.stringContaining("CONNACK code 0x00") })]);
     // One connection: the anonymous CONNECT, recorded in the probe ledger
     expect(ctx.ledger.all()).toMatchObject([{ check: defaultPasswords.id, address: "127.0.0.1", protocol: "tcp", count: 1 }]);
   });

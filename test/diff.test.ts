@@ -105,4 +105,47 @@ describe("iotcert diff, bad input", () => {
     expect(r2.code).toBe(2);
     expect(r2.err).toContain("different profiles");
   });
+
+  it("exits 2 on reports of two different devices, unless told --allow-different", async () => {
+    const plug = sampleReport();
+    const a = join(tmp, "unit-a.json");
+    const b = join(tmp, "unit-b.json");
+    writeFileSync(a, JSON.stringify(plug));
+    writeFileSync(b, JSON.stringify(sampleReport({ device: { ...plug.device, id: "acme-camera-unit7" } })));
+    const refused = await iotcert("diff", a, b);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe("iotcert: the reports are of different devices (acme-plug-unit1, acme-camera-unit7): diff two runs of one device, or pass --allow-different\n");
+    expect(refused.out).toBe("");
+    const told = await iotcert("diff", a, b, "--allow-different");
+    expect(told.code).toBe(0);
+    expect(told.out).toContain("no regression");
+  });
+});
+
+describe("iotcert diff with an incomplete report", () => {
+  const done = join(tmp, "complete.json");
+  const cut = join(tmp, "incomplete.json");
+  beforeAll(() => {
+    writeFileSync(done, JSON.stringify(sampleReport()));
+    writeFileSync(cut, JSON.stringify(sampleReport({ complete: false, incompleteReason: "interrupted (SIGINT)" })));
+  });
+
+  it("an incomplete new report fails the gate (exit 1) and says why, even with nothing worse in it", async () => {
+    const r = await iotcert("diff", done, cut);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`${cut}: the run did not complete (interrupted (SIGINT)): what it did not reach is neither found nor fixed\n`);
+    expect(r.out).toContain("INCOMPLETE: the new report did not complete, so no regression can be ruled out");
+    expect(r.out).not.toContain("no regression\n");
+    const json = JSON.parse((await iotcert("diff", done, cut, "--json")).out) as ReportDiff;
+    expect(json.complete).toEqual({ old: true, new: false });
+    expect(json.outcome).toBe("incomplete");
+    expect(json.regression).toBe(false);
+  });
+
+  it("an incomplete old report is told, and does not by itself fail the gate", async () => {
+    const r = await iotcert("diff", cut, done, "--json");
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`${cut}: the run did not complete`);
+    expect((JSON.parse(r.out) as ReportDiff).outcome).toBe("no regression");
+  });
 });

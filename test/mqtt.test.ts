@@ -11,11 +11,11 @@ import { anonymousAccess } from "../harness/checks/mqtt/anonymous-access.js";
 import { transportSecurity } from "../harness/checks/mqtt/transport-security.js";
 import { wildcardSubscribe } from "../harness/checks/mqtt/wildcard-subscribe.js";
 import type { Service } from "../harness/core/facts.js";
-import type { Report } from "../harness/core/report.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { selfSignedCertificate } from "../harness/observe/self-signed.js";
 import { redactReport } from "../reports/redact.js";
 import { makeContext } from "./helpers/context.js";
+import { sampleReport } from "./helpers/sample-report.js";
 
 const HOST = "127.0.0.1";
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -132,7 +132,10 @@ describe("mqtt.wildcard-subscribe", () => {
     expect(secret.title).not.toContain("hunter2");
     expect(secret.evidence).toMatchObject({ topic: "home/thermostat-42/config", retain: true, password: "hunter2-secret" });
     // --redact hides the password and the payload samples
-    const redacted = JSON.stringify(redactReport({ findings: out.findings, checks: [{ evidence: out.evidence }] } as unknown as Report));
+    const redacted = JSON.stringify(redactReport(sampleReport({
+      findings: out.findings!.map((f) => ({ ...f, check: wildcardSubscribe.id })),
+      checks: [{ id: wildcardSubscribe.id, title: wildcardSubscribe.title, verdict: out.verdict, summary: out.summary, durationMs: 0, evidence: out.evidence! }],
+    })));
     expect(JSON.stringify(out)).toContain("alice");
     expect(redacted).not.toContain("hunter2");
     expect(redacted).not.toContain("alice");

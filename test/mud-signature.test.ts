@@ -96,6 +96,16 @@ describe("iotcert mud validate --signature --trust", () => {
     expect(r2.out).toMatch(/signature untrusted: the signer does not chain to a trust anchor/);
   });
 
+  it("exits 1 for a signer certificate whose keyUsage lacks digitalSignature, even chained to the trust anchor", async () => {
+    const { file, sig } = files(pki.sign(content, "agreement-signer"));
+    const r = await runMud("validate", file, "--signature", sig, "--trust", pki.path("ca.pem"));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${file}: signature wrong-key-usage: the signer certificate's keyUsage does not include digitalSignature: its key may not sign a MUD file (RFC 5280 §4.2.1.3)\n`);
+    // without a keyUsage extension the key is not limited, and the same chain verifies
+    const unlimited = files(pki.sign(content, "unlimited-signer"));
+    expect((await runMud("validate", unlimited.file, "--signature", unlimited.sig, "--trust", pki.path("ca.pem"))).code).toBe(0);
+  });
+
   it("exits 1 when trust anchors are given but the file is not signed", async () => {
     const r = await runMud("validate", FIXTURE, "--trust", pki.path("ca.pem"));
     expect(r.code).toBe(1);

@@ -138,6 +138,11 @@ describe("mistakes in an extending profile", () => {
       expected: [expect.stringMatching(/^3:10 extends: no profile shipped with iotcert as "no-such-scheme"/) as unknown as string],
     },
     {
+      name: "an override naming a check that does not exist",
+      yaml: 'id: x\ntitle: X\nextends: base.yaml\noverrides:\n  "A-3":\n    checks: [surface.undeclared-ports, surface.tcp-port]\n',
+      expected: ['6:40 overrides.A-3.checks[1]: unknown check "surface.tcp-port" (did you mean "surface.tcp-ports"?)'],
+    },
+    {
       name: "levelMap without extends",
       yaml: "id: x\ntitle: X\nlevels: [low]\nlevelMap: { a: low }\nprovisions:\n  - { id: '1', title: t, level: low, attestation: true }\n",
       expected: ['4:1 levelMap: only makes sense with "extends"'],
@@ -151,6 +156,14 @@ describe("mistakes in an extending profile", () => {
 
   it.each(cases)("$name", async ({ name, yaml, expected }) => {
     expect(await issuesOf(await fixture(`${name.replace(/\W+/g, "-")}.yaml`, yaml))).toEqual(expected);
+  });
+
+  it("points into the parent's file at a parent's unknown check, not into the child's", async () => {
+    const parent = await fixture("typo-parent.yaml", BASE.replace("checks: [surface.undeclared-ports]", "checks: [surface.undeclared-port]"));
+    const child = await fixture("typo-child.yaml", "id: x\ntitle: X\nextends: typo-parent.yaml\n");
+    const error = await loadProfile(child).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).format()).toBe(`${parent}:7:63: provisions[2].checks[0]: unknown check "surface.undeclared-port" (did you mean "surface.undeclared-ports"?)`);
   });
 
   it("refuses a cycle", async () => {

@@ -326,6 +326,16 @@ describe("bad profiles", () => {
       expected: ['5:47 provisions[0].checks[0]: expected a check id like "credentials.default-passwords", got "Default_Passwords"'],
     },
     {
+      name: "check id with a typo",
+      yaml: `${header}  - id: "1"\n    title: t\n    level: low\n    checks:\n      - surface.tcp-ports\n      - credentials.default-pasword\n`,
+      expected: ['10:9 provisions[0].checks[1]: unknown check "credentials.default-pasword" (did you mean "credentials.default-passwords"?)'],
+    },
+    {
+      name: "check id like nothing iotcert has",
+      yaml: `${header}  - { id: "1", title: t, level: low, checks: [quantum.entanglement] }\n`,
+      expected: ['5:47 provisions[0].checks[0]: unknown check "quantum.entanglement" (`iotcert checks` lists them)'],
+    },
+    {
       name: "amplification threshold that is not a positive number",
       yaml: `${header}  - { id: "1", title: t, level: low, attestation: true }\nparameters: { amplificationFactor: 0 }\n`,
       expected: ["6:36 parameters.amplificationFactor: must be > 0"],

@@ -59,6 +59,26 @@ const LEAKY = [
 
 const CLEAN = [...KERNEL, "wifi: loading config: wlan_psk=********", "Starting dropbear sshd: OK"].join("\n") + "\n";
 
+// A router-like device whose init prints the Wi-Fi configuration it writes, the way
+// wpa_supplicant.conf and hostapd.conf hold it, and its environment and nvram
+const WIFI = [
+  ...KERNEL,
+  "init: writing /tmp/wpa_supplicant.conf",
+  "network={",
+  '\tssid="HomeNet"',
+  '\tpsk="correct horse battery staple"',
+  "}",
+  "init: writing /tmp/hostapd.conf",
+  "interface=wlan0",
+  "wpa_passphrase=Guest Net 2024!",
+  "sae_password=wpa3-secret-key",
+  "wpa_psk=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+  "env: WIFI_PASSWORD=HomeNet2024!",
+  "nvram: wl1_wpa_psk=Backhaul-5GHz-key",
+  "nvram: wl0_wpa_psk=********",
+  "Starting dropbear sshd: OK",
+].join("\n") + "\n";
+
 const [title, skip] = needs("serial.boot-log-secrets over ptys", ptyConsolesMissing());
 
 describe.skipIf(skip)(title, () => {
@@ -88,6 +108,26 @@ describe.skipIf(skip)(title, () => {
     for (const f of outcome.findings!) expect(f.title).toMatch(/^the boot log on .* prints .* \(line \d+\)$/);
     const report = redactReport(sampleReport({ findings: outcome.findings!.map((f) => ({ ...f, check: bootLogSecrets.id })) }));
     expect(JSON.stringify(report.findings)).not.toMatch(/Sup3rS3cretPSK|camera2024|AKIAIOSFODNN7EXAMPLE|tk_live|eyJhbGci|MHcCAQ/);
+  });
+
+  it("fails a boot log that prints Wi-Fi keys as wpa_supplicant, hostapd, the environment and nvram hold them", async () => {
+    const c = await booting(scriptConsole("uboot.sh"), WIFI);
+    const outcome = await bootLogSecrets.run(powerCycledBy(c));
+
+    expect(outcome.verdict).toBe("fail");
+    expect(outcome.summary).toBe(`the boot log on ${c.path} prints a Wi-Fi pre-shared key`);
+    const found = (outcome.findings ?? []).map((f) => [f.severity, f.evidence?.psk, f.evidence?.context]);
+    expect(found).toEqual([
+      ["high", "correct horse battery staple", '\\x09psk="[secret]"'],
+      ["high", "Guest Net 2024!", "wpa_passphrase=[secret]"],
+      ["high", "wpa3-secret-key", "sae_password=[secret]"],
+      ["high", "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "wpa_psk=[secret]"],
+      ["high", "HomeNet2024!", "env: WIFI_PASSWORD=[secret]"],
+      ["high", "Backhaul-5GHz-key", "nvram: wl1_wpa_psk=[secret]"],
+    ]);
+    for (const f of outcome.findings!) expect(f.title).toMatch(/^the boot log on .* prints a Wi-Fi pre-shared key \(line \d+\)$/);
+    const report = redactReport(sampleReport({ findings: outcome.findings!.map((f) => ({ ...f, check: bootLogSecrets.id })) }));
+    expect(JSON.stringify(report.findings)).not.toMatch(/horse battery|Guest Net|wpa3-secret|0a1b2c3d|HomeNet2024|Backhaul/);
   });
 
   it("passes a boot log without secrets, ignoring masked values and a password prompt", async () => {

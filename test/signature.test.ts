@@ -101,4 +101,24 @@ describe("iotcert sign and verify", () => {
     expect(refused.code).toBe(2);
     expect(refused.err).toContain("has no RFC 8785 form");
   });
+
+  it("refuses a private key given as --pub (PEM, encrypted PEM, JWK), without printing it", async () => {
+    await iotcert("sign", report, "--key", lab.key);
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const forms = {
+      "pkcs8.pem": readFileSync(lab.key, "utf8"),
+      "encrypted.pem": privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "lab secret" }).toString(),
+      "key.jwk": JSON.stringify(privateKey.export({ format: "jwk" })),
+    };
+    for (const [name, text] of Object.entries(forms)) {
+      const file = join(tmp, name);
+      writeFileSync(file, text);
+      const r = await iotcert("verify", report, "--pub", file);
+      expect(r.code, name).toBe(2);
+      expect(r.err, name).toBe(`iotcert: --pub ${file}: this is a private key, not the public one: give the public key (openssl pkey -in KEY -pubout), and keep the private key to the signer\n`);
+      expect(r.out, name).toBe("");
+    }
+    // the public key of the same pair still verifies
+    expect((await iotcert("verify", report, "--pub", lab.pub)).code).toBe(0);
+  });
 });

@@ -2,6 +2,7 @@
 // label.svg, written even when the run is interrupted.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { redactKeys, redactLogFile, secretsOf } from "../../reports/redact.js";
 import { writeReportFiles, type ReportFiles } from "../../reports/write.js";
 import { builtinRegistry } from "../checks/index.js";
 import { createRunLogger } from "../core/logger.js";
@@ -37,7 +38,10 @@ export interface FolderResult {
 export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
   mkdirSync(run.out, { recursive: true });
   const logFile = join(run.out, "run.log");
-  const logger = await createRunLogger(logFile, !!run.verbose);
+  // --redact: secrets under their keys never reach the log; the ones the report then names are
+  // taken out of the rest of it (messages, transcripts) once it is closed
+  const logger = await createRunLogger(logFile, !!run.verbose, run.redact ? (record) => redactKeys(record) as Record<string, unknown> : undefined);
+  let secrets: string[] = [];
   try {
     logger.log.info({ device: run.device.id, profile: run.profile.id, pace: run.pace.settings.name, version: VERSION }, "run started");
     const report = await certify({
@@ -53,10 +57,12 @@ export async function certifyToFolder(run: FolderRun): Promise<FolderResult> {
       ...(run.inputs ? { inputs: run.inputs } : {}),
       ...(run.onProgress ? { onProgress: run.onProgress } : {}),
     });
+    if (run.redact) secrets = secretsOf(report);
     const files = await writeReportFiles(run.out, report, { redact: !!run.redact, ...(run.reportUrl ? { reportUrl: run.reportUrl } : {}) });
     logger.log.info({ label: report.label.level, complete: report.complete }, "run finished");
     return { report, files: { ...files, log: logFile } };
   } finally {
     logger.close();
+    if (secrets.length) await redactLogFile(logFile, secrets);
   }
 }

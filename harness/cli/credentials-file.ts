@@ -1,11 +1,8 @@
 // --credentials FILE: the user's own list of pairs for the credential checks, one `user:password`
 // a line (the format hydra's -C and most published default lists use). Tried after the
 // descriptor's declared credentials and before the built-in lists.
-import { readFile, stat } from "node:fs/promises";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { BadInput } from "./io.js";
-
-/** Lists of default credentials run to thousands of lines; a file far beyond that is a mistake. */
-const MAX_BYTES = 4 * 1024 * 1024;
 
 export interface UserCredential {
   username: string;
@@ -17,9 +14,10 @@ export interface UserCredential {
  * name (":1234") is a password-only login. Blank lines and lines starting with # are skipped.
  */
 export async function readCredentialsFile(file: string): Promise<UserCredential[]> {
-  const size = await stat(file).then((s) => s.size, (err: Error) => { throw new BadInput(`--credentials ${file}: ${err.message}`); });
-  if (size > MAX_BYTES) throw new BadInput(`--credentials ${file}: ${size} bytes, more than the ${MAX_BYTES} a credential list may have`);
-  const lines = (await readFile(file, "utf8")).split(/\r?\n/);
+  const bytes = await readInputFile(file).catch((err: Error) => {
+    throw new BadInput(err instanceof InputTooLarge ? `--credentials ${err.message}` : `--credentials ${file}: ${err.message}`);
+  });
+  const lines = bytes.toString("utf8").split(/\r?\n/);
   const pairs: UserCredential[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === "" || line.startsWith("#")) return;

@@ -46,8 +46,8 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .action(async (flags: { out?: string; verbose?: boolean }) => setExit(await (await import("./demo.js")).demoCommand(flags, io)));
 
   cmd.command("validate")
-    .description("check device descriptors and profiles against their schemas")
-    .argument("<files...>", "descriptor or profile files (YAML or JSON)")
+    .description("check device descriptors, profiles and data files (harness/data) against their schemas")
+    .argument("<files...>", "descriptor or profile files (YAML or JSON), or edited copies of harness/data's files (by name)")
     .action(async (files: string[]) => setExit(await (await import("./validate.js")).validateCommand(files, io)));
 
   cmd.command("checks")
@@ -86,11 +86,12 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .action(async (report: string, flags: { pub: string; signature?: string }) => setExit(await (await import("./verify-signature.js")).verifyCommand(report, flags, io)));
 
   cmd.command("diff")
-    .description("compare two reports of a device: new and fixed findings, changed provisions, label; exit 1 on a regression")
+    .description("compare two reports of a device: new and fixed findings, changed provisions, label; exit 1 on a regression or an incomplete new report")
     .argument("<old>", "the earlier report.json (the last release)")
     .argument("<new>", "the later report.json (this build)")
     .option("--json", "print the difference as JSON")
-    .action(async (oldFile: string, newFile: string, flags: { json?: boolean }) => setExit(await (await import("./diff.js")).diffCommand(oldFile, newFile, flags, io)));
+    .option("--allow-different", "diff reports of different devices or profiles anyway")
+    .action(async (oldFile: string, newFile: string, flags: { json?: boolean; allowDifferent?: boolean }) => setExit(await (await import("./diff.js")).diffCommand(oldFile, newFile, flags, io)));
 
   cmd.command("campaign")
     .description("certify many devices, a few at a time, one report folder each; a rerun skips devices already done")

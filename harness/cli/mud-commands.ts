@@ -7,6 +7,7 @@
 import { open, stat, writeFile } from "node:fs/promises";
 import type { Certificate } from "pkijs";
 import { Evidence, ProbeLedger } from "../core/evidence.js";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { Pace } from "../core/pace.js";
 import { Scope } from "../core/scope.js";
 import { readCapture, type Capture, type MudUrlSighting } from "../mud/capture.js";
@@ -20,7 +21,7 @@ import { trustAnchorsIn, verifyMudSignature } from "../mud/signature.js";
 import { CaptureError } from "../mud/tshark.js";
 import { CertificateError, certificateMud, certificatesInFile } from "../mud/url.js";
 import { mudUrlProblems } from "../mud/url-rules.js";
-import { MAX_MUD_BYTES, validateMud, type MudValidation } from "../mud/validate.js";
+import { validateMud, type MudValidation } from "../mud/validate.js";
 import type { Link } from "../transports/tcp.js";
 import { BadInput, type Io } from "./io.js";
 import { terminalSafe } from "./terminal-safe.js";
@@ -47,7 +48,7 @@ export async function validateCommand(target: string, flags: { signature?: strin
     }
     ({ bytes, validation } = got);
   } else {
-    bytes = await readBounded(target, MAX_MUD_BYTES + 1);
+    bytes = await readMudFile(target);
     validation = validateMud(bytes, flags.url === undefined ? {} : { url: flags.url });
   }
 
@@ -152,7 +153,7 @@ export interface ConformFlags {
 
 export async function conformCommand(mudfile: string, captureFile: string, flags: ConformFlags, io: Io): Promise<number> {
   if (flags.deviceIp.length === 0) throw new BadInput("mud conform needs --device-ip");
-  const validation = validateMud(await readBounded(mudfile, MAX_MUD_BYTES + 1));
+  const validation = validateMud(await readMudFile(mudfile));
   if (!validation.mud) throw new BadInput(`${mudfile} is not a MUD file that can be judged by:\n${validation.problems.map((p) => `  ${terminalSafe(p)}`).join("\n")}`);
   for (const p of validation.problems) io.err.write(`${terminalSafe(mudfile)}: note: ${terminalSafe(p)}\n`);
   const controllers: Record<string, string[]> = {};
@@ -238,6 +239,16 @@ export async function listenCommand(flags: { interface: string; duration: string
 
 // ---------------------------------------------------------------------------------------------
 // Shared
+
+/** A local MUD file, under the cap every input has (validateMud judges the MUD file's own limit). */
+async function readMudFile(file: string): Promise<Buffer> {
+  try {
+    return await readInputFile(file);
+  } catch (err) {
+    if (err instanceof InputTooLarge) throw new BadInput(err.message);
+    throw new BadInput(`${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+}
 
 /** Reads at most `max` bytes (ask for one more than allowed to tell a larger file); a missing file is bad input. */
 async function readBounded(file: string, max: number): Promise<Buffer> {

@@ -1,7 +1,8 @@
 // iotcert observe mqtt: run the harness's own MQTT broker (plain and TLS) for the lab to point a
 // device at, record what the device does there, and write mqtt-observation.json where the next
 // `iotcert run` of that device finds it.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { dirname, join } from "node:path";
 import { loadDescriptor } from "../schema/load.js";
 import { loadSiblings, siblingsOf } from "../schema/siblings.js";
@@ -42,7 +43,7 @@ async function unitsOf(file: string): Promise<{ id: string; units: Map<string, s
 async function certificate(flags: ObserveFlags, host: string): Promise<KeyAndCertificate> {
   if (!!flags.cert !== !!flags.key) throw new BadInput("--cert and --key go together");
   if (flags.cert && flags.key) {
-    const read = (f: string) => readFile(f, "utf8").catch((err: Error) => { throw new BadInput(`${f}: ${err.message}`); });
+    const read = (f: string) => readInputFile(f).then((b) => b.toString("utf8"), (err: Error) => { throw new BadInput(err instanceof InputTooLarge ? err.message : `${f}: ${err.message}`); });
     return { certPem: await read(flags.cert), keyPem: await read(flags.key) };
   }
   return selfSignedCertificate("iotcert observation broker", host === "0.0.0.0" || host === "::" ? ["127.0.0.1"] : [host]);

@@ -1,10 +1,10 @@
 // iotcert run <device.yaml>: certify one device and write its report folder.
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { createHash } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { isPaceName, Pace } from "../core/pace.js";
 import { planRun } from "../core/plan.js";
 import { builtinRegistry } from "../checks/index.js";
@@ -73,7 +73,7 @@ async function mqttObservation(flags: RunFlags, out: string, err: NodeJS.Writabl
 async function readTrustAnchors(files: string[], flag = "--mud-trust"): Promise<string[]> {
   const { trustAnchorsIn } = await import("../mud/signature.js");
   return Promise.all(files.map(async (file) => {
-    const text = await readFile(file).catch((err: Error) => { throw new BadInput(`${flag} ${file}: ${err.message}`); });
+    const text = await readInputFile(file).catch((err: Error) => { throw new BadInput(`${flag} ${err instanceof InputTooLarge ? err.message : `${file}: ${err.message}`}`); });
     try {
       if (trustAnchorsIn(text).length === 0) throw new Error("no certificate in it");
     } catch (err) {

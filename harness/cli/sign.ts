@@ -1,14 +1,15 @@
 // iotcert sign REPORT --key lab.pem: write REPORT.sig, an Ed25519 signature over the report's
 // canonical form. Exit 0 signed, 2 bad input (no report, not JSON, not an Ed25519 key).
-import { readFile } from "node:fs/promises";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { writeFileAtomic } from "../../reports/atomic.js";
 import { KeyError, NotCanonicalizable, privateKeyFrom, signReport } from "../../reports/signature.js";
 import { BadInput, type Io } from "./io.js";
 
 export async function readInput(file: string, what: string): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    return (await readInputFile(file)).toString("utf8");
   } catch (err) {
+    if (err instanceof InputTooLarge) throw new BadInput(err.message);
     throw new BadInput(`${what} ${file}: ${(err as Error).message}`);
   }
 }

@@ -15,12 +15,18 @@ export type TransportErrorKind =
 
 export class TransportError extends Error {
   override readonly name = "TransportError";
+  /**
+   * For a timeout on a connection the device accepted and never sent a byte on: how long it kept
+   * silent. Such a port tells nothing about what it guards (no login, no refusal).
+   */
+  readonly silentMs: number | undefined;
   constructor(
     readonly kind: TransportErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; silentMs?: number },
   ) {
     super(message, options);
+    this.silentMs = options?.silentMs;
   }
 }
 
@@ -35,6 +41,11 @@ const CODE_KINDS: Record<string, TransportErrorKind> = {
   ENOTFOUND: "unreachable",
   EAI_AGAIN: "unreachable",
 };
+
+/** A transport failure as a verdict's reason: its kind and message, or only the message for a port that never spoke (it says so). */
+export function reasonOf(err: TransportError): string {
+  return err.silentMs !== undefined ? err.message : `${err.kind}: ${err.message}`;
+}
 
 /** Map a Node.js socket error to a transport error, keeping the original as the cause. */
 export function toTransportError(err: unknown, what: string): TransportError {

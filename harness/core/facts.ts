@@ -25,6 +25,11 @@ export interface Service {
   product?: string;
   banner?: string;
   http?: HttpInfo[];
+  /**
+   * The port accepted connections and never spoke: no banner, no TLS, no answer to any probe, in
+   * this long. What it serves (a login or not) is unknown.
+   */
+  silentMs?: number;
 }
 
 /** A UDP service counts only when it answered a probe. */

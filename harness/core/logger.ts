@@ -1,5 +1,6 @@
 // run.log: pino NDJSON, written synchronously so nothing is lost when a run is interrupted;
-// with --verbose the same records go, pretty-printed, to stderr.
+// with --verbose the same records go, pretty-printed, to stderr. With --redact every record
+// passes through `redact` before either sees it.
 import pino, { type Logger } from "pino";
 
 export interface RunLogger {
@@ -8,7 +9,7 @@ export interface RunLogger {
   close(): void;
 }
 
-export async function createRunLogger(file: string, verbose: boolean): Promise<RunLogger> {
+export async function createRunLogger(file: string, verbose: boolean, redact?: (record: Record<string, unknown>) => Record<string, unknown>): Promise<RunLogger> {
   const destination = pino.destination({ dest: file, sync: true, mkdir: true, append: false });
   const streams: pino.StreamEntry[] = [{ level: "debug", stream: destination }];
   if (verbose) {
@@ -16,7 +17,10 @@ export async function createRunLogger(file: string, verbose: boolean): Promise<R
     const { default: pretty } = await import("pino-pretty");
     streams.push({ level: "debug", stream: pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }) });
   }
-  const log = pino({ level: "debug", base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.multistream(streams));
+  const log = pino({
+    level: "debug", base: undefined, timestamp: pino.stdTimeFunctions.isoTime,
+    ...(redact ? { formatters: { log: redact } } : {}),
+  }, pino.multistream(streams));
   return {
     log,
     close: () => {

@@ -39,14 +39,19 @@ export function findSecrets(text: string): Leak[] {
   const placeholder = new RegExp(placeholders, "i");
   const seen = new Set<string>();
   const leaks: Leak[] = [];
+  /** Where the line of each leak starts in the text. */
+  const lineStarts: number[] = [];
   for (const pattern of patterns) {
     for (const match of text.matchAll(new RegExp(pattern.regex, pattern.caseSensitive ? "g" : "gi"))) {
       if (leaks.length >= MAX_LEAKS) return leaks;
       const value = match[pattern.group];
       // Patterns overlap ("wifi_password=" is a Wi-Fi key and a password): the first in the file names it
       if (!value || placeholder.test(value) || seen.has(value)) continue;
-      seen.add(value);
       const start = text.lastIndexOf("\n", match.index) + 1;
+      // and a looser one finds a word of a passphrase that a stricter one found whole on that line
+      if (leaks.some((l, i) => lineStarts[i] === start && l.value.includes(value))) continue;
+      seen.add(value);
+      lineStarts.push(start);
       const lineEnd = text.indexOf("\n", match.index);
       const lineText = text.slice(start, lineEnd < 0 ? undefined : lineEnd).replace(/\r$/, "");
       leaks.push({

@@ -12,6 +12,13 @@ export interface ReportDiff {
   regression: boolean;
   /** Why it is a regression, one line each. */
   reasons: string[];
+  /** Whether each run reached every check; an incomplete run's absent findings are not fixes. */
+  complete: { old: boolean; new: boolean };
+  /**
+   * What a gate should take from it: a regression; no regression; or incomplete, when the new
+   * report did not complete (what it did not reach may hide one), which no gate should pass.
+   */
+  outcome: "regression" | "no regression" | "incomplete";
 }
 
 /**
@@ -66,5 +73,7 @@ export function diffReports(old: Report, now: Report): ReportDiff {
     provisions,
     regression: reasons.length > 0,
     reasons,
+    complete: { old: old.complete, new: now.complete },
+    outcome: reasons.length > 0 ? "regression" : now.complete ? "no regression" : "incomplete",
   };
 }

@@ -2,17 +2,19 @@
 // file's exact bytes, checked with pkijs against the trust anchors the lab configures. The
 // signature is checked first on its own, so a changed file ("tampered") is told apart from a
 // sound signature by a signer the lab does not trust ("untrusted").
+import { BitString } from "asn1js";
 import { Certificate, ContentInfo, SignedData, SignedDataVerifyError, type RelativeDistinguishedNames } from "pkijs";
 import { CertificateError, certificatesInFile, nameText } from "./url.js";
 
-export type SignatureStatus = "verified" | "intact" | "tampered" | "untrusted" | "wrong-signer" | "malformed";
+export type SignatureStatus = "verified" | "intact" | "tampered" | "untrusted" | "wrong-signer" | "wrong-key-usage" | "malformed";
 
 export interface SignatureResult {
   /**
    * verified: sound and chained to a trust anchor; intact: sound, but no trust anchor was given to
    * judge the signer; tampered: does not match the file; untrusted: no chain to a trust anchor;
-   * wrong-signer: another subject than the device certificate's MUD signer; malformed: not a
-   * usable CMS signature.
+   * wrong-signer: another subject than the device certificate's MUD signer; wrong-key-usage: the
+   * signer's certificate limits its key to other uses than signing; malformed: not a usable CMS
+   * signature.
    */
   status: SignatureStatus;
   /** One line for a person. */
@@ -22,6 +24,23 @@ export interface SignatureResult {
 }
 
 const OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
+const OID_KEY_USAGE = "2.5.29.15";
+
+/**
+ * Why the certificate's key may not verify a signature on a document, if it may not. RFC 5280
+ * §4.2.1.3: a keyUsage extension limits the key to the uses it asserts, and a signature other
+ * than on a certificate or a CRL is the digitalSignature bit (bit 0, the first byte's high bit
+ * of the BIT STRING). Without the extension the key is not limited.
+ */
+function keyUsageProblem(cert: Certificate): string | undefined {
+  const extension = cert.extensions?.find((e) => e.extnID === OID_KEY_USAGE);
+  if (!extension) return undefined;
+  const parsed: unknown = extension.parsedValue;
+  if (!(parsed instanceof BitString)) return "the signer certificate's keyUsage extension cannot be read";
+  const bits = parsed.valueBlock.valueHexView;
+  if (bits.length > 0 && (bits[0]! & 0x80) !== 0) return undefined;
+  return "the signer certificate's keyUsage does not include digitalSignature: its key may not sign a MUD file (RFC 5280 §4.2.1.3)";
+}
 
 function buffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -86,6 +105,8 @@ export async function verifyMudSignature(
   if (opts.expectedSigner && signerCert && !signerCert.subject.isEqual(opts.expectedSigner)) {
     return { status: "wrong-signer", detail: `signed by ${signer!.subject}, but the device certificate names ${nameText(opts.expectedSigner)} as MUD signer`, signer };
   }
+  const usage = signerCert ? keyUsageProblem(signerCert) : undefined;
+  if (usage) return { status: "wrong-key-usage", detail: usage, signer };
   if (opts.trustAnchors.length === 0) return { status: "intact", detail: "the signature matches the file; no trust anchor was given to judge the signer", signer };
   try {
     await signed.verify({ signer: 0, data, checkDate, checkChain: true, trustedCerts: opts.trustAnchors, extendedMode: true });

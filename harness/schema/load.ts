@@ -2,15 +2,16 @@
 // Schemas beside this file, so a bad file stops a run before any packet is sent, with
 // file:line:col, the field, and what was expected.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { InputTooLarge, readInputFile } from "../core/input-file.js";
 import { checkPortSet } from "../core/ports.js";
 import { extendProfile, extendsAFile } from "./profile-extends.js";
 import type { Attestation, Descriptor, Profile, ProfileFile } from "./types.js";
 import { validatorFor, type ErrorObject, type SchemaName } from "./validators.js";
 import { packagePath } from "../core/paths.js";
+import { closest, notAllowed } from "./did-you-mean.js";
 
 export interface Issue {
   file: string;
@@ -72,7 +73,7 @@ export async function loadProfile(file: string): Promise<Profile> {
 /** The profile with `extends` resolved, and every file it was made from (itself first, then its parents). */
 export async function loadProfileWithSources(file: string, chain: string[] = []): Promise<{ profile: Profile; sources: SourceFile[] }> {
   const parsed = await parseFile(file);
-  assertValid(file, parsed, problemsOf("profile", parsed.value));
+  assertValid(file, parsed, problemsOf("profile", parsed.value, await shippedCheckIds()));
   const value = parsed.value as ProfileFile;
   const source: SourceFile = { path: file, sha256: parsed.sha256 };
   if (value.extends === undefined) return { profile: value as Profile, sources: [source] };
@@ -130,7 +131,7 @@ function unplaced(file: string, problems: Problem[]): Issue[] {
 // ---------------------------------------------------------------------------------------------
 // Reading and parsing
 
-interface ParsedFile {
+export interface ParsedFile {
   doc: Document.Parsed;
   lines: LineCounter;
   value: unknown;
@@ -141,10 +142,16 @@ interface ParsedFile {
 async function parseFile(file: string): Promise<ParsedFile> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readInputFile(file);
   } catch (err) {
+    if (err instanceof InputTooLarge) throw new ValidationError([{ file, line: 0, col: 0, path: "", message: err.reason }]);
     throw new ValidationError([{ file, line: 1, col: 1, path: "", message: (err as Error).message }]);
   }
+  return parseBytes(file, bytes);
+}
+
+/** YAML (or JSON) with the position of every node; throws a ValidationError on a syntax error. */
+export function parseBytes(file: string, bytes: Buffer): ParsedFile {
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const text = bytes.toString("utf8");
   const lines = new LineCounter();
@@ -170,7 +177,12 @@ function kindOf(value: unknown): DocumentKind {
 
 function assertValid(file: string, parsed: ParsedFile, problems: Problem[]): void {
   if (problems.length === 0) return;
-  throw new ValidationError(sortIssues(problems.map((p) => ({ file, ...positionOf(parsed, p), path: pathText(p.path), message: p.message }))));
+  throw new ValidationError(placedIssues(file, parsed, problems));
+}
+
+/** Problems as issues at their line and column in the file, in file order. */
+export function placedIssues(file: string, parsed: ParsedFile, problems: Problem[]): Issue[] {
+  return sortIssues(problems.map((p) => ({ file, ...positionOf(parsed, p), path: pathText(p.path), message: p.message })));
 }
 
 function sortIssues(issues: Issue[]): Issue[] {
@@ -180,23 +192,54 @@ function sortIssues(issues: Issue[]): Issue[] {
 // ---------------------------------------------------------------------------------------------
 // Problems: what is wrong and where, as a path into the value
 
-type Segment = string | number;
+export type Segment = string | number;
 
-interface Problem {
+export interface Problem {
   path: Segment[];
   /** Point at the key of the last segment rather than its value (unknown keys, missing keys). */
   atKey?: boolean;
   message: string;
 }
 
-function problemsOf(kind: DocumentKind, value: unknown): Problem[] {
+/** `checkIds`: the checks a profile may name; without them (a descriptor) none are looked up. */
+function problemsOf(kind: DocumentKind, value: unknown, checkIds?: ReadonlySet<string>): Problem[] {
   const fromSchema = schemaProblems(kind, value);
   const reported = new Set(fromSchema.map((p) => pathText(p.path)));
   // A field the schema already rejected would only be reported twice.
-  const fromMeaning = (kind === "profile" ? profileProblems(value) : descriptorProblems(value)).filter(
+  const fromMeaning = (kind === "profile" ? [...profileProblems(value), ...checkIdProblems(value, checkIds)] : descriptorProblems(value)).filter(
     (p) => !reported.has(pathText(p.path)),
   );
   return [...fromSchema, ...fromMeaning];
+}
+
+/**
+ * The ids of the checks iotcert ships. Imported only when a profile is loaded: the checks are
+ * many modules, which a descriptor's validation need not pay for.
+ */
+async function shippedCheckIds(): Promise<ReadonlySet<string>> {
+  const { ALL_CHECKS } = await import("../checks/index.js");
+  return new Set(ALL_CHECKS.map((c) => c.id));
+}
+
+/** Each check id a provision or an override names that is not a check iotcert has. */
+function checkIdProblems(value: unknown, known: ReadonlySet<string> | undefined): Problem[] {
+  if (!known || !isRecord(value)) return [];
+  const lists: { path: Segment[]; checks: unknown }[] = [];
+  if (Array.isArray(value.provisions)) {
+    value.provisions.forEach((p: unknown, i) => isRecord(p) && lists.push({ path: ["provisions", i, "checks"], checks: p.checks }));
+  }
+  if (isRecord(value.overrides)) {
+    for (const [id, o] of Object.entries(value.overrides)) if (isRecord(o)) lists.push({ path: ["overrides", id, "checks"], checks: o.checks });
+  }
+  const ids = [...known];
+  return lists.flatMap(({ path, checks }) =>
+    (Array.isArray(checks) ? checks : []).flatMap((id: unknown, j) => {
+      if (typeof id !== "string" || known.has(id)) return [];
+      const suggestion = closest(id, ids);
+      const hint = suggestion === undefined ? "`iotcert checks` lists them" : `did you mean ${JSON.stringify(suggestion)}?`;
+      return [{ path: [...path, j], message: `unknown check ${JSON.stringify(id)} (${hint})` }];
+    }),
+  );
 }
 
 /** Checks a schema cannot express: port numbers inside strings. */
@@ -270,14 +313,14 @@ function profileProblems(value: unknown): Problem[] {
 // ---------------------------------------------------------------------------------------------
 // JSON Schema validation with ajv, errors turned into sentences
 
-function schemaProblems(name: SchemaName, value: unknown): Problem[] {
+export function schemaProblems(name: SchemaName, value: unknown): Problem[] {
   const validate = validatorFor(name);
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
-  const failedAnyOf = errors.filter((e) => e.keyword === "anyOf").map((e) => `${e.schemaPath}/`);
+  const failedAnyOf = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => `${e.schemaPath}/`);
   return errors
     // `if` only says its then/else failed, which has its own error; the branches of a failed
-    // anyOf are summed up by the anyOf's own message.
+    // anyOf or oneOf are summed up by its own message.
     .filter((e) => e.keyword !== "if" && !failedAnyOf.some((prefix) => e.schemaPath.startsWith(prefix)))
     .map((e) => problemFrom(e, segmentsOf(e.instancePath, value)));
 }
@@ -312,7 +355,8 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
       return { path, message: `expected ${expected ?? `text matching /${String(params.pattern)}/`}, got ${got}` };
     case "format":
       return { path, message: `expected ${FORMATS[String(params.format)] ?? `a valid ${String(params.format)}`}, got ${got}` };
-    case "anyOf": {
+    case "anyOf":
+    case "oneOf": {
       const forms = expected ?? "one of the allowed forms";
       return { path, message: isRecord(e.data) ? `must have ${forms}` : `expected ${forms}, got ${got}` };
     }
@@ -333,9 +377,22 @@ function problemFrom(e: ErrorObject, path: Segment[]): Problem {
       const item = (e.data as unknown[])[again];
       return { path: [...path, again], message: `${describe(item)} is listed twice (also ${pathText([...path, first])})` };
     }
+    case "x-regex":
+      return { path, message: `expected a JavaScript regular expression that compiles: ${regexError(String(e.data), String(e.schema))}` };
     default:
       return { path, message: e.message ?? `fails ${e.keyword}` };
   }
+}
+
+/** Why `source` does not compile, as JavaScript says it ("Unterminated group"), without the pattern repeated. */
+function regexError(source: string, flags: string): string {
+  try {
+    new RegExp(source, flags);
+  } catch (err) {
+    const message = (err as Error).message;
+    return message.slice(message.lastIndexOf(": ") + 2);
+  }
+  return "it does not compile with flags " + JSON.stringify(flags);
 }
 
 const FORMATS: Record<string, string> = {
@@ -368,45 +425,12 @@ function quoteHint(type: unknown, data: unknown): string {
   return wantsString && (typeof data === "number" || typeof data === "boolean") ? " (put it in quotes to keep it as text)" : "";
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
   if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === "number") return String(value);
   if (typeof value === "boolean") return String(value);
   return Array.isArray(value) ? "a list" : "a mapping";
-}
-
-function notAllowed(what: string, word: string, allowed: string[]): string {
-  const suggestion = closest(word, allowed);
-  return `${what} (expected one of: ${allowed.join(", ")})${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`;
-}
-
-/** The allowed word a typo or a shortening most likely meant ("adress", "user"), if any. */
-function closest(word: string, candidates: string[]): string | undefined {
-  const typed = word.toLowerCase();
-  const limit = Math.max(1, Math.floor(typed.length / 3));
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(typed, candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best ?? (typed.length >= 3 ? candidates.find((c) => c.toLowerCase().startsWith(typed)) : undefined);
-}
-
-/** Levenshtein distance counting a swap of neighbours as one edit ("adrses" → "adress"). */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  const at = (i: number, j: number) => d[i]![j]!;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      d[i]![j] = best;
-    }
-  }
-  return at(a.length, b.length);
 }
 
 // ---------------------------------------------------------------------------------------------

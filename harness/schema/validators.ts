@@ -3,21 +3,40 @@
 // compiling our schemas took longer than the rest of a short run's start. Running from the
 // sources (the tests) there is no compiled/ folder, and the schemas are compiled here, with the
 // same options.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import type { Ajv2020, ErrorObject, KeywordCxt, ValidateFunction } from "ajv/dist/2020.js";
 import { packagePath } from "../core/paths.js";
 
 export type { ErrorObject, ValidateFunction };
-export type SchemaName = "descriptor" | "profile" | "report" | "attestations";
+export type DocumentSchema = "descriptor" | "profile" | "report" | "attestations";
+/** The schema of a file of harness/data, by the file's base name: "data/udp-probes" for udp-probes.yaml. */
+export type DataSchema = `data/${string}`;
+export type SchemaName = DocumentSchema | DataSchema;
 
-export const SCHEMA_FILES: Record<SchemaName, string> = {
+const DOCUMENT_SCHEMA_FILES: Record<DocumentSchema, string> = {
   descriptor: "device.schema.json",
   profile: "profile.schema.json",
   report: "report.schema.json",
   attestations: "attestations.schema.json",
 };
+
+/** harness/schema/data/<name>.schema.json: one schema per data file, named after it. */
+export function dataSchemaNames(): DataSchema[] {
+  return readdirSync(packagePath("harness", "schema", "data"))
+    .filter((f) => f.endsWith(".schema.json"))
+    .map((f): DataSchema => `data/${f.slice(0, -".schema.json".length)}`);
+}
+
+/** Every schema the build compiles. */
+export function schemaNames(): SchemaName[] {
+  return [...(Object.keys(DOCUMENT_SCHEMA_FILES) as DocumentSchema[]), ...dataSchemaNames()];
+}
+
+export function schemaFile(name: SchemaName): string {
+  return name.startsWith("data/") ? packagePath("harness", "schema", `${name}.schema.json`) : packagePath("harness", "schema", DOCUMENT_SCHEMA_FILES[name as DocumentSchema]);
+}
 
 const require = createRequire(import.meta.url);
 const validators = new Map<SchemaName, ValidateFunction>();
@@ -25,7 +44,7 @@ let ajv: Ajv2020 | undefined;
 
 /** The ajv instance our schemas are compiled with, here or at build time. */
 export function newAjv(options: { standalone?: boolean } = {}): Ajv2020 {
-  const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
+  const { Ajv2020, _ } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
   const addFormats = require("ajv-formats") as typeof import("ajv-formats").default;
   // validateSchema off: checking our own schemas against the 2020-12 meta-schema on every start
   // tripled the compile time; test/schema.test.ts checks them once instead.
@@ -36,11 +55,22 @@ export function newAjv(options: { standalone?: boolean } = {}): Ajv2020 {
   addFormats(instance);
   // Annotation the schemas carry for error messages: what a valid value looks like.
   instance.addKeyword("x-expected");
+  // A string that is a regular expression, compiled with the flags the keyword names (those the
+  // code uses): JSON Schema cannot say that a pattern compiles. The test is inlined, so the
+  // validators compiled ahead of time need no code of ours.
+  instance.addKeyword({
+    keyword: "x-regex",
+    type: "string",
+    schemaType: "string",
+    code(cxt: KeywordCxt) {
+      cxt.fail(_`!((s, f) => { try { new RegExp(s, f); return true; } catch { return false; } })(${cxt.data}, ${cxt.schemaCode})`);
+    },
+  });
   return instance;
 }
 
 export function readSchema(name: SchemaName): object {
-  return JSON.parse(readFileSync(packagePath("harness", "schema", SCHEMA_FILES[name]), "utf8")) as object;
+  return JSON.parse(readFileSync(schemaFile(name), "utf8")) as object;
 }
 
 export function validatorFor(name: SchemaName): ValidateFunction {

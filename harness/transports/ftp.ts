@@ -40,7 +40,7 @@ export function replyEnd(data: Buffer): number {
 async function readReply(conn: TcpConnection, timeoutMs: number, after: string): Promise<FtpReply> {
   const where = `${conn.host}:${conn.port}`;
   const { data, end } = await conn.readUntil(replyEnd, { maxBytes: REPLY_BYTES, timeoutMs });
-  if (end === "timeout") throw new TransportError("timeout", `${where}: no FTP reply ${after} within ${timeoutMs} ms`);
+  if (end === "timeout") throw conn.timedOut(`${where}: no FTP reply ${after} within ${timeoutMs} ms`);
   if (end === "closed" && !data.length) throw new TransportError("closed", `${where} closed the FTP connection ${after}`);
   const code = /^(\d{3})[ -]/.exec(data.toString("latin1"));
   if (!code || end !== "match") throw new TransportError("protocol", `${where}: not an FTP reply ${after}: "${escapeBytes(data, 120)}"`);

@@ -148,7 +148,7 @@ export async function httpRequest(link: Link, method: "GET" | "POST", opts: Http
       if ("response" in outcome) resolve(outcome.response);
       else reject(httpError(outcome.error, where));
     };
-    const timer = setTimeout(() => finish({ error: new TransportError("timeout", `${where}: no complete answer within ${opts.timeoutMs} ms`) }), left());
+    const timer = setTimeout(() => finish({ error: conn.timedOut(`${where}: no complete answer within ${opts.timeoutMs} ms`) }), left());
     const onAbort = () => finish({ error: new TransportError("aborted", `${where}: aborted`) });
     // Before any finish(): its req.destroy() makes the request emit "socket hang up", which
     // would be an uncaught exception without a listener.

@@ -121,7 +121,7 @@ export async function mqttSession(link: Link, host: string, port: number, o: Mqt
     const read = await conn.readUntil(packetFramer(MAX_CONNACK), { maxBytes: MAX_CONNACK, timeoutMs: o.replyTimeoutMs });
     if (read.end !== "match") {
       if (read.end === "timeout" && read.data.length === 0) {
-        throw new TransportError("timeout", `${host}:${port}: no CONNACK within ${o.replyTimeoutMs} ms`);
+        throw conn.timedOut(`${host}:${port}: no CONNACK within ${o.replyTimeoutMs} ms`);
       }
       throw new TransportError(read.end === "closed" && read.data.length === 0 ? "closed" : "protocol",
         `${host}:${port}: no complete CONNACK (${read.end}; got "${escapeBytes(read.data, 64)}")`);

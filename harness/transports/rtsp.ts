@@ -48,7 +48,7 @@ export async function rtspRequest(link: Link, req: RtspRequest): Promise<RtspAns
     if (head.end === "match") return parseRtspHead(head.data.toString("latin1"), where);
     if (head.end === "limit") throw new TransportError("too-large", `${where}: RTSP answer head over ${MAX_HEAD_BYTES} bytes`);
     if (head.end === "closed") throw new TransportError("closed", `${where}: closed before the RTSP answer was complete`);
-    throw new TransportError("timeout", `${where}: no complete RTSP answer within ${req.timeoutMs} ms`);
+    throw conn.timedOut(`${where}: no complete RTSP answer within ${req.timeoutMs} ms`);
   } finally {
     conn.close();
   }

@@ -56,6 +56,16 @@ function streamOf(conn: TcpConnection): Duplex {
   return stream;
 }
 
+/**
+ * An SSH server sends its identification string as soon as it accepts (RFC 4253 §4.2): one that
+ * has said nothing after a reply's time never will, and the whole budget need not be waited out.
+ */
+function silenceTimer(conn: TcpConnection, timing: SshTiming, fail: (err: TransportError) => void): NodeJS.Timeout {
+  return setTimeout(() => {
+    if (!conn.spoke) fail(conn.timedOut(`${conn.host}:${conn.port}: no SSH identification within ${timing.replyTimeoutMs} ms`));
+  }, timing.replyTimeoutMs);
+}
+
 type Session = { ready: true } | { ready: false; authMethods: string[] };
 
 /**
@@ -76,10 +86,12 @@ async function session(
     return await new Promise<Session>((resolve, reject) => {
       const settle = (outcome: () => void) => {
         clearTimeout(timer);
+        clearTimeout(greeting);
         link.signal.removeEventListener("abort", onAbort);
         outcome();
       };
-      const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${where}: SSH login not settled within ${budget} ms`))), budget);
+      const timer = setTimeout(() => settle(() => reject(conn.timedOut(`${where}: SSH login not settled within ${budget} ms`))), budget);
+      const greeting = silenceTimer(conn, timing, (err) => settle(() => reject(err)));
       const onAbort = () => settle(() => reject(new TransportError("aborted", `${where}: aborted`)));
       if (link.signal.aborted) return onAbort();
       link.signal.addEventListener("abort", onAbort, { once: true });
@@ -195,10 +207,12 @@ export async function sshHostKey(link: Link, host: string, port: number, algorit
     return await new Promise<SshHostKey | undefined>((resolve, reject) => {
       const settle = (outcome: () => void) => {
         clearTimeout(timer);
+        clearTimeout(greeting);
         link.signal.removeEventListener("abort", onAbort);
         outcome();
       };
-      const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${where}: SSH key exchange not done within ${budget} ms`))), budget);
+      const timer = setTimeout(() => settle(() => reject(conn.timedOut(`${where}: SSH key exchange not done within ${budget} ms`))), budget);
+      const greeting = silenceTimer(conn, timing, (err) => settle(() => reject(err)));
       const onAbort = () => settle(() => reject(new TransportError("aborted", `${where}: aborted`)));
       if (link.signal.aborted) return onAbort();
       link.signal.addEventListener("abort", onAbort, { once: true });

@@ -16,6 +16,16 @@ const { Socket } = require("node:net");
 
 const REFUSED = ["ECONNREFUSED", "ECONNRESET"];
 
+/**
+ * A connect to a port of this host that nothing listens on can meet itself: when the kernel
+ * picks the destination port as the source port (it is in the ephemeral range), the SYN is its
+ * own answer (TCP simultaneous open) and the socket "connects" to itself. That is the scanner's
+ * own socket, not a service: the port is closed.
+ */
+function selfConnected(local, remote) {
+  return local.port === remote.port && local.address === remote.address;
+}
+
 /** What a port answered; a worker sends each as its index here. */
 const SHARE_STATES = ["open", "closed", "silent"];
 
@@ -33,8 +43,14 @@ function rawConnector(host) {
   const refused = new Set(REFUSED.map((name) => uv[`UV_${name}`]));
   const v6 = host.includes(":");
   function oncomplete(status) {
+    let state = status === 0 ? "open" : refused.has(status) ? "closed" : "silent";
+    if (state === "open") {
+      const local = {};
+      const remote = {};
+      if (this.handle.getsockname(local) === 0 && this.handle.getpeername(remote) === 0 && selfConnected(local, remote)) state = "closed";
+    }
     this.handle.close();
-    this.settle(status === 0 ? "open" : refused.has(status) ? "closed" : "silent");
+    this.settle(state);
   }
   return (port, settle) => {
     const handle = new TCP(constants.SOCKET);
@@ -56,7 +72,11 @@ function socketConnector(host) {
   return (port, settle) => {
     const socket = new Socket();
     let state;
-    socket.once("connect", () => { state ??= "open"; socket.destroy(); });
+    socket.once("connect", () => {
+      const self = selfConnected({ address: socket.localAddress, port: socket.localPort }, { address: socket.remoteAddress, port: socket.remotePort });
+      state ??= self ? "closed" : "open";
+      socket.destroy();
+    });
     socket.once("error", (err) => { state ??= REFUSED.includes(err.code) ? "closed" : "silent"; });
     socket.once("close", () => settle(state ?? "silent"));
     socket.connect(port, host);

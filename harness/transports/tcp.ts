@@ -39,6 +39,7 @@ export class TcpConnection {
   #closed = false;
   #error: TransportError | undefined;
   #wake: (() => void) | undefined;
+  readonly #openedAt = performance.now();
 
   constructor(
     readonly host: string,
@@ -77,6 +78,21 @@ export class TcpConnection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Whether the peer has sent anything on this connection. */
+  get spoke(): boolean {
+    return this.#received > 0;
+  }
+
+  /**
+   * The error for an answer that did not come in time (`message` says which). When the peer
+   * never sent a byte, it says so instead, with how long it kept silent (TransportError.silentMs).
+   */
+  timedOut(message: string): TransportError {
+    if (this.spoke) return new TransportError("timeout", message);
+    const silentMs = Math.round(performance.now() - this.#openedAt);
+    return new TransportError("timeout", `port ${this.port} accepted the connection and never spoke in ${formatSeconds(silentMs)}`, { silentMs });
   }
 
   /**
@@ -210,7 +226,14 @@ export async function connectTcp(link: Link, host: string, port: number, timeout
       const timer = setTimeout(() => settle(() => reject(new TransportError("timeout", `${host}:${port}: no answer within ${timeoutMs} ms`))), timeoutMs);
       const onAbort = () => settle(() => reject(new TransportError("aborted", `${host}:${port}: aborted`)));
       link.signal.addEventListener("abort", onAbort, { once: true });
-      socket.once("connect", () => settle(resolve));
+      socket.once("connect", () => settle(() => {
+        // The scanner's own socket met itself (see sweep-share.cjs): nothing listens there
+        if (socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
+          reject(new TransportError("refused", `${host}:${port}: nothing listens (the connection met its own socket)`));
+        } else {
+          resolve();
+        }
+      }));
       socket.once("error", (err) => settle(() => reject(toTransportError(err, `${host}:${port}`))));
       socket.connect({ host, port });
     });
@@ -221,6 +244,11 @@ export async function connectTcp(link: Link, host: string, port: number, timeout
   }
   socket.setNoDelay(true);
   return new TcpConnection(host, port, socket, link, release, Math.max(opts.capBytes ?? 0, CONNECTION_CAP));
+}
+
+/** "5 s", "1.5 s": a duration as a reason states it. */
+export function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 /** Printable form of device bytes for logs and reports: non-printables as \xNN, bounded. */

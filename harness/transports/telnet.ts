@@ -146,6 +146,11 @@ export class TelnetSession {
     this.conn.close();
   }
 
+  /** See TcpConnection.timedOut. */
+  timedOut(message: string): TransportError {
+    return this.conn.timedOut(message);
+  }
+
   #take(end: ReadEnd): TelnetText {
     const text = this.#pending.toString("latin1");
     this.#pending = Buffer.alloc(0);
@@ -214,7 +219,7 @@ export async function telnetLogin(
     if (greeting.end !== "match") {
       if (greeting.text.trim()) return done("no-prompt");
       throw greeting.end === "timeout"
-        ? new TransportError("timeout", `${where}: nothing within ${timing.replyTimeoutMs} ms`)
+        ? session.timedOut(`${where}: nothing but option negotiation within ${timing.replyTimeoutMs} ms`)
         : new TransportError("closed", `${where} closed the connection without a word`);
     }
 

@@ -1,8 +1,9 @@
 // Loopback ports that take no connection and send nothing back, as a firewall that drops SYNs
 // would: a real listening socket (in a python3 process) with a backlog of 0 that never accepts,
 // its one queue place taken by a connection of ours. The kernel then drops every further SYN.
+// And ports that do accept, and then never say a word (startMutePort).
 import { spawn, type ChildProcess } from "node:child_process";
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 
 const LISTENER = `
@@ -40,5 +41,34 @@ export async function startSilentPorts(count: number): Promise<SilentPorts> {
       child.stdin!.end();
       child.kill();
     },
+  };
+}
+
+/** A loopback port that accepts every connection and never sends a byte (it reads and drops what it gets). */
+export interface MutePort {
+  port: number;
+  /** Connections it has accepted so far. */
+  accepted(): number;
+  stop(): Promise<void>;
+}
+
+export async function startMutePort(): Promise<MutePort> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    accepted: () => accepted,
+    stop: () => new Promise<void>((resolve) => {
+      sockets.forEach((s) => s.destroy());
+      server.close(() => resolve());
+    }),
   };
 }

@@ -131,14 +131,14 @@ describe.skipIf(lab.skip)(`credentials over MQTT and SNMP in the lab${lab.skip ?
     hard = await scannedWithUdp("hard");
   }, LAB_TIMEOUT_MS);
 
-  it("finds mosquitto on 1883 taking an anonymous CONNECT, before any pair", async () => {
+  it("finds mosquitto on 1883 taking an anonymous CONNECT, before any pair, and leaves the finding to mqtt.anonymous-access", async () => {
     expect(vuln.found.find((s) => s.port === 1883)?.name).toBe("mqtt");
     const outcome = await check(vuln, [1883], { attempts: 1 });
     expect(outcome.verdict).toBe("fail");
-    expect(outcome.findings).toEqual([expect.objectContaining({
-      severity: "critical", title: "mqtt on port 1883 accepts anonymous logins",
-      target: { transport: "tcp", port: 1883, service: "mqtt" },
-      evidence: expect.objectContaining({ source: "anonymous", attemptsBeforeSuccess: 0, transcript: expect.stringContaining("CONNACK code 0x00") }),
+    expect(outcome.summary).toBe("anyone logs in without credentials on mqtt on port 1883 (the finding is mqtt.anonymous-access's)");
+    expect(outcome.findings).toEqual([]);
+    expect(outcome.evidence?.services).toEqual([expect.objectContaining({
+      port: 1883, tried: 0, anonymous: true, findingBy: "mqtt.anonymous-access", transcript: expect.stringContaining("CONNACK code 0x00"),
     })]);
   }, LAB_TIMEOUT_MS);
 

@@ -4,10 +4,10 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadData } from "../../core/data.js";
-import { TransportError } from "../../core/errors.js";
+import { reasonOf, TransportError } from "../../core/errors.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import type { Candidate } from "./credential-list.js";
-import { loginFor, loginTargets } from "./logins/index.js";
+import { loginFor, loginTargets, silentPorts } from "./logins/index.js";
 import type { Login, LoginTarget } from "./logins/login.js";
 
 interface Thresholds {
@@ -19,14 +19,8 @@ interface Thresholds {
   parallel: { attempts: number; bypassFactor: number };
 }
 
-function thresholds(): Thresholds {
-  const t = loadData<Thresholds>("bruteforce-protection.yaml");
-  const numbers = [t.attempts, t.minAnswered, t.window, t.slowdown?.factor, t.slowdown?.minMs, t.failureDelayMs, t.parallel?.attempts, t.parallel?.bypassFactor];
-  if (!numbers.every((n) => typeof n === "number" && n > 0) || t.minAnswered < 2 * t.window) {
-    throw new Error("harness/data/bruteforce-protection.yaml: every threshold must be a positive number, and minAnswered at least twice window");
-  }
-  return t;
-}
+// Its schema and rules (harness/schema/data) hold every threshold positive and minAnswered at least twice window
+const thresholds = () => loadData<Thresholds>("bruteforce-protection.yaml");
 
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
 const RETRY_PAUSE_MS = 1000;
@@ -95,7 +89,7 @@ async function attemptOrSilence(ctx: CheckContext, login: Login, username: strin
       return await timedAttempt(login, username);
     } catch (second) {
       if (endsTheCheck(second)) throw second;
-      return { answer: "silent", why: `${(second as TransportError).kind}: ${(second as TransportError).message}` };
+      return { answer: "silent", why: reasonOf(second as TransportError) };
     }
   }
 }
@@ -122,7 +116,7 @@ async function probeService(ctx: CheckContext, host: string, target: LoginTarget
     if (why) return { ...result, skipped: typeof why === "string" ? why : why.noPasswordLogin };
   } catch (err) {
     if (endsTheCheck(err)) throw err;
-    return { ...result, inconclusive: `${(err as TransportError).kind}: ${(err as TransportError).message}` };
+    return { ...result, inconclusive: reasonOf(err as TransportError) };
   }
   for (let i = 0; i < limit; i++) {
     ctx.progress(`${label(target)}: wrong password ${i + 1} of ${limit}`);
@@ -187,9 +181,10 @@ function describeResult(r: ServiceResult): string {
   }
 }
 
-function outcomeOf(results: ServiceResult[]): Outcome {
+function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
   const findings = results.flatMap(findingsOf);
   const evidence = {
+    ...(silent.length ? { silentPorts: silent } : {}),
     services: results.map((r) => ({
       service: r.target.name, port: r.target.port, username: r.username, attempts: r.attempts, answered: r.timingsMs.length,
       timingsMs: r.timingsMs,
@@ -201,9 +196,9 @@ function outcomeOf(results: ServiceResult[]): Outcome {
       ...(r.inconclusive ? { inconclusive: r.inconclusive } : {}),
     })),
   };
-  const summary = results.map(describeResult).join("; ");
+  const summary = [...results.map(describeResult), ...silent.map((s) => `${s}: any login there is untested`)].join("; ");
   if (results.some((r) => r.protection === "none")) return { verdict: "fail", summary, findings, evidence };
-  if (results.some((r) => r.inconclusive)) return { verdict: "inconclusive", summary, findings, evidence };
+  if (results.some((r) => r.inconclusive) || silent.length) return { verdict: "inconclusive", summary, findings, evidence };
   if (results.every((r) => r.skipped)) return { verdict: "not-applicable", summary: summary || "no password login exposed", evidence };
   return { verdict: "pass", summary, findings, evidence };
 }
@@ -218,7 +213,8 @@ export const bruteforceProtection: Check = {
     "several times slower than the first) or delays every failure by about a second or more; fails one that answers " +
     "them all at full speed. A delayed login is then sent a few wrong passwords at once: a delay that holds per " +
     "connection only is a low finding. Thresholds in harness/data/bruteforce-protection.yaml. A refused, reset or " +
-    "silent connection before any answer is never a wrong password: inconclusive, with the answers really counted. " +
+    "silent connection before any answer is never a wrong password: inconclusive, with the answers really counted, as is " +
+    "an open port that never spoke. " +
     "It may lock the real account out for a while; nothing is changed on the device. SNMP is left out (a wrong " +
     "community gets no answer to time).",
   effect: "intrusive",
@@ -239,10 +235,11 @@ export const bruteforceProtection: Check = {
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
     const targets = loginTargets(services);
-    if (!targets.length) return { verdict: "not-applicable", summary: "no password login exposed" };
+    const silent = silentPorts(services);
+    if (!targets.length && !silent.length) return { verdict: "not-applicable", summary: "no password login exposed" };
     const t = thresholds();
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await probeService(ctx, host, target, t));
-    return outcomeOf(results);
+    return outcomeOf(results, silent);
   },
 };

@@ -1,6 +1,8 @@
 // The credentials tried on one login service, in order: what the manufacturer declared, what the
 // user added, then the built-in lists (harness/data/credentials, see SOURCES.md there).
 import { loadDataText } from "../../core/data.js";
+import { readCredentialList, type CredentialPair } from "../../schema/credential-lists.js";
+import { ValidationError } from "../../schema/load.js";
 import type { RunOptions } from "../../core/types.js";
 import type { Descriptor } from "../../schema/types.js";
 
@@ -21,48 +23,16 @@ export interface LoginService {
 }
 
 type BuiltIn = "mirai" | "iot-defaults" | "snmp-communities";
-type Pair = { username: string; password: string };
 
-/** Rows of a CSV text (RFC 4180 quoting), header included. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c !== '"') field += c;
-      else if (text[i + 1] === '"') field += text[++i];
-      else quoted = false;
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      rows.push([...row, field]);
-      row = [];
-      field = "";
-    } else {
-      field += c;
-    }
-  }
-  if (field || row.length) rows.push([...row, field]);
-  return rows;
-}
+const builtIns = new Map<BuiltIn, CredentialPair[]>();
 
-const builtIns = new Map<BuiltIn, Pair[]>();
-
-function builtIn(list: BuiltIn): Pair[] {
+function builtIn(list: BuiltIn): CredentialPair[] {
   let pairs = builtIns.get(list);
   if (!pairs) {
-    const [header = [], ...rows] = parseCsv(loadDataText(`credentials/${list}.csv`));
-    const user = header.indexOf("username");
-    const pass = header.indexOf("password");
-    if (user < 0 || pass < 0) throw new Error(`harness/data/credentials/${list}.csv needs username and password columns`);
-    pairs = rows.map((r) => ({ username: r[user] ?? "", password: r[pass] ?? "" }));
+    const file = `credentials/${list}.csv`;
+    const read = readCredentialList(`harness/data/${file}`, loadDataText(file));
+    if (read.issues.length > 0) throw new ValidationError(read.issues);
+    pairs = read.pairs;
     builtIns.set(list, pairs);
   }
   return pairs;
@@ -80,7 +50,7 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
   const seen = new Set<string>();
   // Telnet, SSH and FTP logins cannot take an empty user name: password-only pairs are for HTTP
   // (and SNMP communities, which are only a "password")
-  const fresh = (c: Pair) => {
+  const fresh = (c: CredentialPair) => {
     const key = `${c.username}\u0000${c.password}`;
     if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username)) return false;
     seen.add(key);
@@ -94,7 +64,7 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
 
   // SNMP has no user names: its communities are a list of their own
   const lists: BuiltIn[] = service.kind === "telnet" ? ["mirai", "iot-defaults"] : service.kind === "snmp" ? ["snmp-communities"] : ["iot-defaults", "mirai"];
-  const pools: { source: CredentialSource; pairs: Pair[] }[] = [
+  const pools: { source: CredentialSource; pairs: CredentialPair[] }[] = [
     { source: "user", pairs: options.extraCredentials ?? [] },
     ...lists.map((list) => ({ source: list, pairs: builtIn(list) })),
   ];

@@ -3,11 +3,11 @@
 // 645 provision 5.1-1)?
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TransportError } from "../../core/errors.js";
+import { reasonOf, TransportError } from "../../core/errors.js";
 import type { AcceptedCredential } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
-import { formLoginTargets, loginFor, loginTargets, udpLoginTargets } from "./logins/index.js";
+import { formLoginTargets, loginFor, loginTargets, silentPorts, udpLoginTargets } from "./logins/index.js";
 import type { LoginTarget } from "./logins/login.js";
 
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
@@ -28,6 +28,8 @@ interface ServiceResult {
   abandoned?: number;
   /** Logins at once the service kept up with, when fewer than the pace offered. */
   lanes?: { offered: number; kept: number };
+  /** The check that reports an accepted anonymous login here (Login.anonymousReportedBy). */
+  anonymousReportedBy?: string;
 }
 
 const label = (t: LoginTarget) => `${t.name} on port ${t.port}`;
@@ -111,7 +113,8 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       if (open.verdict === "untestable") return { ...result, stopped: open.reason };
       if (open.verdict === "success") {
         const candidate: Candidate = { username: "", password: "", source: "anonymous", unique: false };
-        return { ...result, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
+        const owner = login.anonymousReportedBy ? { anonymousReportedBy: login.anonymousReportedBy } : {};
+        return { ...result, ...owner, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
       }
     }
     const offered = Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity);
@@ -151,7 +154,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
     if (abandoned) result.abandoned = abandoned;
   } catch (err) {
     if (endsTheCheck(err)) throw err;
-    result.stopped = `${(err as TransportError).kind}: ${(err as TransportError).message}`;
+    result.stopped = reasonOf(err as TransportError);
   }
   return result;
 }
@@ -172,7 +175,7 @@ function findingsOf(r: ServiceResult): FindingInput[] {
     // The per-unit password is the owner's secret: the report has no use for it
     evidence: { service, port, username: c.username, source: c.source, unique: true },
   }));
-  if (r.accepted) {
+  if (r.accepted && !r.anonymousReportedBy) {
     const { candidate: c, attemptsBefore, transcript, readOnly } = r.accepted;
     // A community that only reads gives away the device's configuration; one that writes, the device
     findings.push({
@@ -190,12 +193,15 @@ function findingsOf(r: ServiceResult): FindingInput[] {
   return findings;
 }
 
-function outcomeOf(results: ServiceResult[]): Outcome {
+function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
   const findings = results.flatMap(findingsOf);
   const evidence = {
+    ...(silent.length ? { silentPorts: silent } : {}),
     services: results.map((r) => ({
       service: r.target.name, port: r.target.port, tried: r.tried, of: r.candidates,
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
+      ...(r.accepted?.candidate.source === "anonymous" ? { anonymous: true, ...(r.accepted.transcript ? { transcript: r.accepted.transcript } : {}) } : {}),
+      ...(r.anonymousReportedBy ? { findingBy: r.anonymousReportedBy } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
       ...(r.noPasswordLogin ? { noPasswordLogin: r.noPasswordLogin } : {}),
       ...(r.lanes ? { loginsAtOnce: r.lanes } : {}),
@@ -204,12 +210,18 @@ function outcomeOf(results: ServiceResult[]): Outcome {
   };
   const accepted = results.filter((r) => r.accepted);
   if (accepted.length) {
-    const where = accepted.map((r) => `${label(r.target)} ("${r.accepted!.candidate.username}")`).join(", ");
-    return { verdict: "fail", summary: `a default password works on ${where}`, findings, evidence };
+    const anonymous = (r: ServiceResult) => r.accepted!.candidate.source === "anonymous";
+    const guessed = accepted.filter((r) => !anonymous(r)).map((r) => `${label(r.target)} ("${r.accepted!.candidate.username}")`);
+    const open = accepted.filter(anonymous).map((r) => `${label(r.target)}${r.anonymousReportedBy ? ` (the finding is ${r.anonymousReportedBy}'s)` : ""}`);
+    const summary = [
+      ...(guessed.length ? [`a default password works on ${guessed.join(", ")}`] : []),
+      ...(open.length ? [`anyone logs in without credentials on ${open.join(", ")}`] : []),
+    ].join("; ");
+    return { verdict: "fail", summary, findings, evidence };
   }
   const cut = results.filter((r) => r.stopped);
-  if (cut.length) {
-    const why = cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`).join("; ");
+  if (cut.length || silent.length) {
+    const why = [...cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`), ...silent.map((s) => `${s}: any login there is untested`)].join("; ");
     return { verdict: "inconclusive", summary: why, findings, evidence };
   }
   const tried = results.map((r) => (r.noPasswordLogin ? `${label(r.target)}: ${r.noPasswordLogin}` : `${r.tried} pairs tried on ${label(r.target)}`)).join(", ");
@@ -225,8 +237,10 @@ export const defaultPasswords: Check = {
     "the descriptor describes, and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
     "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
     "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
-    "as a wrong password: the check is then inconclusive, with how many pairs were really tried. " +
-    "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included); SSH that takes public keys only " +
+    "as a wrong password: the check is then inconclusive, with how many pairs were really tried; so is a port that " +
+    "accepted connections and never spoke. " +
+    "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included; an open MQTT broker " +
+    "fails here and is mqtt.anonymous-access's finding); SSH that takes public keys only " +
     "has no password to guess. An SNMP agent gets " +
     "community strings (a GET of sysDescr.0, in v2c and SNMPv1 until it has answered in one; silence counts as a wrong community only while the agent is known to " +
     "answer); write access is tested only in state-changing runs, by a SET of sysContact.0 to the value it has.",
@@ -258,13 +272,14 @@ export const defaultPasswords: Check = {
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
     const targets = [...loginTargets(services), ...formLoginTargets(ctx.device), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
-    if (!targets.length) {
+    const silent = silentPorts(services);
+    if (!targets.length && !silent.length) {
       ctx.facts.set("credentials.accepted", []);
       return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
     }
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
     ctx.facts.set("credentials.accepted", results.flatMap(acceptedOf));
-    return outcomeOf(results);
+    return outcomeOf(results, silent);
   },
 };

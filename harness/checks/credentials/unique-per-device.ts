@@ -1,7 +1,7 @@
 // credentials.unique-per-device: do other units of the same model (the descriptor's siblings)
 // share this unit's secrets — its SSH host key, its TLS certificate or key, a password that works
 // on it (EN 303 645 provision 5.1-2)? Only what this unit showed is asked of a sibling.
-import { TransportError } from "../../core/errors.js";
+import { reasonOf, TransportError } from "../../core/errors.js";
 import type { AcceptedCredential, CertificateFact } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { siblingsOf, type Sibling } from "../../schema/siblings.js";
@@ -30,7 +30,7 @@ interface Compared {
 /** Transport failures on the sibling leave one comparison open; aborts and scope refusals end the check. */
 function openReason(err: unknown): string {
   if (!(err instanceof TransportError) || err.kind === "aborted" || err.kind === "out-of-scope") throw err;
-  return `${err.kind}: ${err.message}`;
+  return reasonOf(err);
 }
 
 const unitName = (s: Sibling) => (s.id === s.address ? s.address : `${s.id} (${s.address})`);

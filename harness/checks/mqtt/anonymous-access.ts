@@ -1,5 +1,8 @@
 // mqtt.anonymous-access: does a broker the device uses, or runs, let anyone in without a user
-// name or password? Then anyone can read the device's messages and send it commands.
+// name or password? Then anyone can read the device's messages and send it commands. This is the
+// one finding for that weakness: credentials.default-passwords, which asks the same anonymous
+// CONNECT first, fails on it without reporting it again, and the profiles map this check to the
+// password provisions (EN 303 645 5.1-1) as well as to the access-control ones.
 import { TransportError } from "../../core/errors.js";
 import type { Check, FindingInput, Outcome } from "../../core/types.js";
 import { connackMeaning, mqttConnect, type MqttVersion } from "../../transports/mqtt.js";
@@ -22,7 +25,8 @@ export const anonymousAccess: Check = {
   description:
     "Sends a CONNECT without user name or password, in MQTT 3.1.1 and in MQTT 5, to the broker the descriptor " +
     "names (mqtt.url) and to every MQTT port found on the device, and records each CONNACK code. Fails when a " +
-    "broker accepts either: anyone can then read the device's messages and send it commands. Nothing is " +
+    "broker accepts either (critical): anyone can then read the device's messages and send it commands. The one finding " +
+    "for that weakness, serving the password provision as well as the access-control ones. Nothing is " +
     "published or subscribed.",
   effect: "intrusive",
   needs: [],
@@ -63,7 +67,8 @@ export const anonymousAccess: Check = {
       lines.push(`${where(b)} ${said}`);
       if (accepted.length) {
         findings.push({
-          severity: "high",
+          // As every login open to anyone (FTP, RTSP, telnet without a password): critical
+          severity: "critical",
           title: `MQTT broker ${where(b)} accepts a CONNECT without credentials (MQTT ${accepted.map((t) => t.version).join(" and ")})`,
           target: { transport: "tcp", address: b.host, port: b.port, service: b.tls ? "mqtts" : "mqtt" },
           evidence: { connacks: tried, onDevice: b.onDevice },

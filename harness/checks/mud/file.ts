@@ -14,6 +14,7 @@ const SIGNATURE_SEVERITY: Record<SignatureCheck["status"], Severity | undefined>
   malformed: "medium",
   tampered: "high",
   "wrong-signer": "high",
+  "wrong-key-usage": "medium",
 };
 
 export const mudFile: Check = {

@@ -145,6 +145,7 @@ const TLS_NAMES: Record<string, string> = { http: "https", mqtt: "mqtts", "coap+
 
 async function identify(ctx: CheckContext, host: string, open: OpenPort): Promise<Service> {
   const { port, banner } = open;
+  const started = performance.now();
   if (banner) {
     const known = fromBanner(banner);
     if (known) {
@@ -155,8 +156,10 @@ async function identify(ctx: CheckContext, host: string, open: OpenPort): Promis
   }
   if (fragileReason(port) && !ctx.options.allowFragile) return { port, name: "unknown", tls: false };
   const tls = await speaksTls(ctx, host, port);
+  let answered = tls;
   for (const probe of probesFor(port)) {
     const answer = await exchange(ctx, host, port, tls, probe);
+    if (answer.length) answered = true;
     const found = answer.length ? probe.match(answer) : undefined;
     if (!found) continue;
     const name = tls ? (TLS_NAMES[found.name] ?? `${found.name}+tls`) : found.name;
@@ -165,6 +168,7 @@ async function identify(ctx: CheckContext, host: string, open: OpenPort): Promis
     const server = http.find((p) => p.server)?.server;
     return { port, name, tls, http, ...(server ? { product: server } : {}) };
   }
+  if (!answered) return { port, name: "unknown", tls, silentMs: Math.round(performance.now() - started) };
   return { port, name: tls ? "tls" : "unknown", tls };
 }
 

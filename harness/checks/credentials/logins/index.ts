@@ -2,6 +2,7 @@
 // A new login service is a file beside this one and a line in each of the two tables below.
 import type { Service, UdpService } from "../../../core/facts.js";
 import type { CheckContext } from "../../../core/types.js";
+import { formatSeconds } from "../../../transports/tcp.js";
 import type { Descriptor } from "../../../schema/types.js";
 import { formLoginOf } from "./form.js";
 import { httpAuthLoginOf } from "./http-auth.js";
@@ -45,6 +46,14 @@ function httpAuthTargets(s: Service): LoginTarget[] {
 
 export function loginTargets(services: Service[]): LoginTarget[] {
   return services.flatMap((s) => TARGETS[s.name]?.(s) ?? []);
+}
+
+/**
+ * The open ports that never spoke, as reasons: whether one guards a login is unknown, so no
+ * credential check may pass while one is there.
+ */
+export function silentPorts(services: Service[]): string[] {
+  return services.filter((s) => s.silentMs !== undefined).map((s) => `port ${s.port} accepted connections and never spoke in ${formatSeconds(s.silentMs!)}`);
 }
 
 /** The descriptor's web login forms. */

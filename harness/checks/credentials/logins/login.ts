@@ -31,6 +31,11 @@ export interface Login {
   untestable(): Promise<string | NoPasswordLogin | undefined>;
   /** Services with an anonymous login (MQTT, FTP, an RTSP stream without credentials): asked before any pair; success ends the service. */
   anonymous?(): Promise<Answer>;
+  /**
+   * The check whose finding an accepted anonymous login is, when another check owns that weakness
+   * (MQTT: mqtt.anonymous-access): the credential check still fails, and reports no finding of its own.
+   */
+  anonymousReportedBy?: string;
   /** At most this many attempts at once, where the service itself limits them (below the pace's). */
   lanes?: number;
   /** A transport failure throws a TransportError: it is never a wrong password. */

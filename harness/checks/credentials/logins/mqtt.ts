@@ -1,5 +1,6 @@
 // MQTT logins (3.1.1 and 5): told by the CONNACK code. An anonymous CONNECT comes first; a broker
-// that accepts it is open to anyone and is reported as such (source "anonymous"), no pairs tried.
+// that accepts it is open to anyone (source "anonymous"), no pairs tried. That weakness is
+// mqtt.anonymous-access's finding; the credential check fails on it without a second one.
 import { TransportError } from "../../../core/errors.js";
 import type { CheckContext } from "../../../core/types.js";
 import { connackMeaning, mqttConnect, type Connack, type MqttVersion } from "../../../transports/mqtt.js";
@@ -23,6 +24,7 @@ export function mqttLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Lo
 
   return {
     untestable: async () => undefined,
+    anonymousReportedBy: "mqtt.anonymous-access",
     anonymous: async () => {
       let ack = await connect({});
       // A broker that speaks only MQTT 5 refuses the 3.1.1 CONNECT for its version: ask again in 5
