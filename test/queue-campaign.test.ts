@@ -20,6 +20,8 @@ const lab = requireQueueLab();
 const PER_LAB = 4;
 const LABS = ["lab-a", "lab-b"] as const;
 const NS = { "lab-a": "iotq-a", "lab-b": "iotq-b" } as const;
+/** The device processes write their connection counts every 100 ms. */
+const COUNTS_SETTLE_MS = 400;
 const REDIS_PORT = 16_379 + (process.pid % 1000);
 const tmp = mkdtempSync(join(tmpdir(), "iotcert-queue-"));
 const descriptors = join(tmp, "devices");
@@ -97,6 +99,7 @@ describe.skipIf(lab.skip)("iotcert campaign --queue with a worker in each of two
     const r = await campaign(out, ["--queue", `redis://127.0.0.1:${REDIS_PORT}`]);
     expect(r.code, r.err + r.out).toBe(0);
     expect(r.out).toContain(`campaign: ${ids.length}/${ids.length} devices complete (0 from an earlier run)`);
+    await sleep(COUNTS_SETTLE_MS);
     const after = connections();
     for (const id of ids) {
       const report = reportOf(out, id);
@@ -117,6 +120,7 @@ describe.skipIf(lab.skip)("iotcert campaign --queue with a worker in each of two
     const again = await campaign(out, ["--queue", `redis://127.0.0.1:${REDIS_PORT}`]);
     expect(again.code).toBe(0);
     expect(again.out).toContain(`(${ids.length} from an earlier run)`);
+    await sleep(COUNTS_SETTLE_MS);
     expect(connections()).toEqual(after);
   }, 180_000);
 
@@ -131,7 +135,7 @@ describe.skipIf(lab.skip)("iotcert campaign --queue with a worker in each of two
       const w = workers.get("worker-lab-a")!;
       while (!labA.some((id) => w.output().includes(`${id}: started`) && connections()[id]! > before[id]!) && Date.now() < deadline) await sleep(20);
       await w.stop("SIGKILL");
-      await sleep(200);
+      await sleep(COUNTS_SETTLE_MS);
       atKill = connections();
       // The lab's replacement takes its waiting devices; the lost ones stay lost
       await startWorker("lab-a", "worker-lab-a2");

@@ -12,6 +12,7 @@ import { inCI } from "../lab/lab.js";
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(HERE, "..", "..");
 export const CLI = join(HERE, "iotcert-cli.ts");
+const STOP_GRACE_MS = 5_000;
 
 function has(command: string): boolean {
   try {
@@ -88,10 +89,12 @@ export function startIn(ns: string | undefined, args: string[]): LabProcess {
       }
     },
     stop: async (signal = "SIGTERM") => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-        await exited;
-      }
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      // A process that does not end on SIGTERM in a few seconds is killed: a test must not hang on it.
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
