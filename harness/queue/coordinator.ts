@@ -78,7 +78,10 @@ interface LabQueue {
 async function openLab(lab: string, address: QueueAddress): Promise<LabQueue> {
   const opts = { connection: address.connection, prefix: QUEUE_PREFIX };
   const queue = new Queue<DeviceJob, DeviceJobResult>(queueName(lab), opts);
+  // Each device waited for listens on the queue's closing: hundreds in a lab's campaign, by design.
+  queue.setMaxListeners(0);
   const events = new QueueEvents(queueName(lab), opts);
+  events.setMaxListeners(0);
   const checker = new Worker<DeviceJob, DeviceJobResult>(queueName(lab), null, {
     ...opts, autorun: false, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, maxStalledCount: MAX_STALLED,
   });
