@@ -123,6 +123,11 @@ export function validateReport(report: unknown): Issue[] {
   return unplaced("report.json", schemaProblems("report", report));
 }
 
+/** Validates a data file of harness/data that has a schema of its own (form-logins.yaml). */
+export function validateDataValue(name: SchemaName, value: unknown, file: string): Issue[] {
+  return unplaced(file, schemaProblems(name, value));
+}
+
 function unplaced(file: string, problems: Problem[]): Issue[] {
   return problems.map((p) => ({ file, line: 0, col: 0, path: pathText(p.path), message: p.message }));
 }

@@ -10,13 +10,14 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { packagePath } from "../core/paths.js";
 
 export type { ErrorObject, ValidateFunction };
-export type SchemaName = "descriptor" | "profile" | "report" | "attestations";
+export type SchemaName = "descriptor" | "profile" | "report" | "attestations" | "form-logins";
 
 export const SCHEMA_FILES: Record<SchemaName, string> = {
   descriptor: "device.schema.json",
   profile: "profile.schema.json",
   report: "report.schema.json",
   attestations: "attestations.schema.json",
+  "form-logins": "form-logins.schema.json",
 };
 
 const require = createRequire(import.meta.url);

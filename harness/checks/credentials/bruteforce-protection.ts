@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadData } from "../../core/data.js";
 import { TransportError } from "../../core/errors.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
-import type { Candidate } from "./credential-list.js";
+import { declaredFor, type Candidate } from "./credential-list.js";
 import { loginFor, loginTargets } from "./logins/index.js";
 import type { Login, LoginTarget } from "./logins/login.js";
 
@@ -64,7 +64,7 @@ const median = (xs: number[]) => {
 const wrongPassword = () => `iotcert-${randomBytes(12).toString("base64url")}`;
 
 function usernameFor(ctx: CheckContext, t: LoginTarget): string {
-  const declared = ctx.device.declared?.credentials?.find((c) => c.username && (c.service === undefined || c.service === t.name || c.service === t.kind));
+  const declared = ctx.device.declared?.credentials?.find((c) => c.username && declaredFor(c, t));
   return declared?.username ?? DEFAULT_USERNAME;
 }
 

@@ -18,6 +18,17 @@ export interface Candidate {
 export interface LoginService {
   name: string;
   kind: "telnet" | "http" | "form" | "rtsp" | "mqtt" | "snmp" | "ssh" | "ftp";
+  tls?: boolean;
+}
+
+/**
+ * Whether a declared credential is for `service`: it names none (every service), the service's
+ * name or kind, or it is for http (any web login: Basic, Digest or a form) or https (one over TLS).
+ */
+export function declaredFor(credential: { service?: string }, service: LoginService): boolean {
+  const s = credential.service;
+  if (s === undefined || s === service.name || s === service.kind) return true;
+  return service.kind === "form" && (s === "http" || (s === "https" && service.tls === true));
 }
 
 type BuiltIn = "mirai" | "iot-defaults" | "snmp-communities";
@@ -88,7 +99,7 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
   };
 
   const declared: Candidate[] = (device.declared?.credentials ?? [])
-    .filter((c) => c.service === undefined || c.service === service.name || c.service === service.kind)
+    .filter((c) => declaredFor(c, service))
     .filter(fresh)
     .map((c) => ({ username: c.username, password: c.password, source: "declared", unique: c.unique === true }));
 

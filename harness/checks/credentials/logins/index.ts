@@ -2,7 +2,6 @@
 // A new login service is a file beside this one and a line in each of the two tables below.
 import type { Service, UdpService } from "../../../core/facts.js";
 import type { CheckContext } from "../../../core/types.js";
-import type { Descriptor } from "../../../schema/types.js";
 import { formLoginOf } from "./form.js";
 import { httpAuthLoginOf } from "./http-auth.js";
 import { rtspLoginOf } from "./rtsp.js";
@@ -45,15 +44,6 @@ function httpAuthTargets(s: Service): LoginTarget[] {
 
 export function loginTargets(services: Service[]): LoginTarget[] {
   return services.flatMap((s) => TARGETS[s.name]?.(s) ?? []);
-}
-
-/** The descriptor's web login forms. */
-export function formLoginTargets(device: Descriptor): LoginTarget[] {
-  return (device.loginForms ?? []).map((form) => {
-    const url = new URL(form.url);
-    const tls = url.protocol === "https:";
-    return { name: `form ${url.pathname}`, kind: "form", port: Number(url.port) || (tls ? 443 : 80), tls, form };
-  });
 }
 
 /** The login targets among the UDP services that answered the scan (SNMP communities). */
