@@ -1,6 +1,6 @@
 // Node-RED 4 from node_modules (a dev dependency), started as the real program (red.js) on
 // 127.0.0.1 with a temporary user directory and a settings file of the test's: adminAuth with
-// the users it names (bcrypt hashes, as Node-RED's settings take them). Resolves once it listens
+// the users it names (bcrypt hashes, as Node-RED's settings take them), none when there are none. Resolves once it listens
 // (bounded), with its port; stop() ends the process and removes the directory.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,7 +31,7 @@ export async function startNodeRed(opts: { users: NodeRedUser[] }): Promise<Node
     uiHost: "127.0.0.1",
     flowFile: "flows.json",
     credentialSecret: false,
-    adminAuth: { type: "credentials", users },
+    ...(users.length ? { adminAuth: { type: "credentials", users } } : {}),
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },

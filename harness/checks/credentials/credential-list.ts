@@ -19,6 +19,8 @@ export interface LoginService {
   name: string;
   kind: "telnet" | "http" | "form" | "rtsp" | "mqtt" | "snmp" | "ssh" | "ftp";
   tls?: boolean;
+  /** It refuses an empty user name or password unchecked (Node-RED's token endpoint): such pairs are no candidates. */
+  nonEmpty?: boolean;
 }
 
 /**
@@ -93,7 +95,7 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
   // (and SNMP communities, which are only a "password")
   const fresh = (c: Pair) => {
     const key = `${c.username}\u0000${c.password}`;
-    if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username)) return false;
+    if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username) || (service.nonEmpty && (!c.username || !c.password))) return false;
     seen.add(key);
     return true;
   };

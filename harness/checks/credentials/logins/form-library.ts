@@ -69,14 +69,16 @@ function libraryForm(entry: LibraryEntry): WebForm {
   const r = entry.request;
   return {
     from: entry.id, product: entry.product, path: r.path, contentType: r.contentType,
-    usernameField: r.usernameField, passwordField: r.passwordField, fields: r.fields ?? {}, nonEmpty: r.nonEmpty === true,
+    usernameField: r.usernameField, passwordField: r.passwordField, fields: r.fields ?? {},
     success: entry.success,
     ...(entry.failure ? { failureStatuses: entry.failure.status } : {}),
     ...(entry.lockout ? { lockout: entry.lockout } : {}),
   };
 }
 
-const formTarget = (form: WebForm, port: number, tls: boolean): LoginTarget => ({ name: `form ${form.path}`, kind: "form", port, tls, form });
+const formTarget = (form: WebForm, port: number, tls: boolean, nonEmpty = false): LoginTarget => ({
+  name: `form ${form.path}`, kind: "form", port, tls, form, ...(nonEmpty ? { nonEmpty } : {}),
+});
 
 /** The descriptor's web login forms. */
 export function descriptorFormTargets(device: Descriptor): LoginTarget[] {
@@ -86,7 +88,7 @@ export function descriptorFormTargets(device: Descriptor): LoginTarget[] {
     const form: WebForm = {
       from: "descriptor", product: "the descriptor's form", path: url.pathname + url.search,
       contentType: "application/x-www-form-urlencoded", usernameField: f.usernameField, passwordField: f.passwordField,
-      fields: f.fields ?? {}, nonEmpty: false, success: f.success,
+      fields: f.fields ?? {}, success: f.success,
     };
     return formTarget(form, Number(url.port) || (tls ? 443 : 80), tls);
   });
@@ -114,7 +116,7 @@ export async function recognisedFormTargets(ctx: CheckContext, host: string, ser
         ctx.log.debug({ port: s.port, entry: entry.id, err: (err as Error).message }, "form login not recognised: no answer");
         continue;
       }
-      if (recognised(entry, res)) targets.push(formTarget(libraryForm(entry), s.port, s.tls));
+      if (recognised(entry, res)) targets.push(formTarget(libraryForm(entry), s.port, s.tls, entry.request.nonEmpty === true));
     }
   }
   return targets;

@@ -39,8 +39,6 @@ export interface WebForm {
   usernameField: string;
   passwordField: string;
   fields: Record<string, string>;
-  /** Pairs with an empty user name or password are refused unchecked: not sent. */
-  nonEmpty: boolean;
   success: AnswerShape;
   failureStatuses?: number[];
   lockout?: KnownLockout;
@@ -83,9 +81,9 @@ export function formLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Lo
   };
   const shows = form.lockout?.shows;
   const watch = new RefusalWatch(form.failureStatuses, shows ? { shows: (res) => meets(shows, res), name: form.product } : undefined);
-  const judged = (res: HttpResponse): Answer => {
+  const judged = (res: HttpResponse, username: string): Answer => {
     if (meets(form.success, res)) return { verdict: "success", transcript: `answered ${res.status}${res.headers.location ? ` to ${res.headers.location.slice(0, 120)}` : ""}` };
-    const refusal = watch.judge(res);
+    const refusal = watch.judge(res, username);
     if (refusal.kind === "lockout") return { verdict: "untestable", reason: `the login began refusing (${refusal.how})`, lockout: true };
     if (refusal.kind === "other" && res.status >= 500) return { verdict: "untestable", reason: `the form answered ${res.status}` };
     return { verdict: "rejected" };
@@ -95,13 +93,12 @@ export function formLoginOf(ctx: CheckContext, host: string, t: LoginTarget): Lo
       const nobody = { username: `iotcert-${randomBytes(4).toString("hex")}`, password: randomBytes(12).toString("base64url") };
       const res = await post(nobody);
       if (meets(form.success, res)) return `a random user name and password meet the success conditions for ${form.path}: they cannot tell a login`;
-      const refusal = watch.judge(res);
+      const refusal = watch.judge(res, nobody.username);
       if (refusal.kind === "lockout") return `the login refuses every attempt already (${refusal.how})`;
       if (res.status >= 500) return `the form answered ${res.status} to a login`;
       return undefined;
     },
-    // Pairs the endpoint refuses unchecked are no candidates; a lockout the stack documents is stayed below
-    limit: (candidates) => belowKnownLockout(form.lockout, form.product, candidates.filter((c) => !form.nonEmpty || (c.username && c.password))),
-    attempt: async (candidate) => judged(await post(candidate)),
+    limit: (candidates) => belowKnownLockout(form.lockout, form.product, candidates),
+    attempt: async (candidate) => judged(await post(candidate), candidate.username),
   };
 }

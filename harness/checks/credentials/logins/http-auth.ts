@@ -18,9 +18,9 @@ export function httpAuthLoginOf(ctx: CheckContext, host: string, t: LoginTarget)
   });
   let digest: DigestSession | undefined;
   const watch = new RefusalWatch([401, 403]);
-  const judged = (res: HttpResponse): Answer => {
+  const judged = (res: HttpResponse, username: string): Answer => {
     if (res.status >= 200 && res.status < 400) return { verdict: "success" };
-    const refusal = watch.judge(res);
+    const refusal = watch.judge(res, username);
     if (refusal.kind === "ordinary") return { verdict: "rejected" };
     if (refusal.kind === "lockout") return { verdict: "untestable", reason: `the login began refusing (${refusal.how})`, lockout: true };
     return { verdict: "untestable", reason: `it answered ${res.status} to a login attempt` };
@@ -37,8 +37,8 @@ export function httpAuthLoginOf(ctx: CheckContext, host: string, t: LoginTarget)
       return undefined;
     },
     attempt: async (candidate) => {
-      if (digest) return judged(await digest.send(candidate, "GET", path, (authorization) => get({ authorization }), (res) => res.headers["www-authenticate"]));
-      return judged(await get({ authorization: basicAuthHeader(candidate.username, candidate.password) }));
+      if (digest) return judged(await digest.send(candidate, "GET", path, (authorization) => get({ authorization }), (res) => res.headers["www-authenticate"]), candidate.username);
+      return judged(await get({ authorization: basicAuthHeader(candidate.username, candidate.password) }), candidate.username);
     },
   };
 }

@@ -9,14 +9,16 @@ import type { KnownLockout } from "./form.js";
 interface LockoutRules {
   refusingStatuses: number[];
   burst: number;
+  notChanges: number[];
   spare: number;
 }
 
 export function lockoutRules(): LockoutRules {
   const r = loadData<LockoutRules>("login-lockout.yaml");
   const counts = [r.burst, r.spare];
-  if (!Array.isArray(r.refusingStatuses) || !r.refusingStatuses.every(Number.isInteger) || !counts.every((n) => Number.isInteger(n) && n >= 0)) {
-    throw new Error("harness/data/login-lockout.yaml: refusingStatuses must be a list of HTTP statuses, burst and spare whole numbers");
+  const lists = [r.refusingStatuses, r.notChanges];
+  if (!lists.every((l) => Array.isArray(l) && l.every(Number.isInteger)) || !counts.every((n) => Number.isInteger(n) && n >= 0)) {
+    throw new Error("harness/data/login-lockout.yaml: refusingStatuses and notChanges must be lists of HTTP statuses, burst and spare whole numbers");
   }
   return r;
 }
@@ -28,13 +30,14 @@ export type Refusal = { kind: "ordinary" } | { kind: "lockout"; how: string } | 
 
 /**
  * Watches the refusals of one login. An ordinary refusal has the login's failure status (given,
- * or the status of its first refusal); after `burst` of them a 5xx or another refusal is the
- * login changing its mind: a lockout. A 429, a Retry-After or the stack's own lockout answer is
- * one at any time. "other": neither, for the driver to judge (a broken login, a plain refusal).
+ * or the status of the user name's first refusal). After `burst` ordinary refusals a 5xx is the
+ * login changing its mind, and so is another refusal for a user name refused `burst` times
+ * (lockouts are per account): a lockout. A 429, a Retry-After or the stack's own lockout answer
+ * is one at any time. "other": neither, for the driver to judge (a broken login, a refusal).
  */
 export class RefusalWatch {
   readonly #rules = lockoutRules();
-  #normal: number | undefined;
+  readonly #users = new Map<string, { status: number; count: number }>();
   #ordinary = 0;
 
   constructor(
@@ -43,21 +46,22 @@ export class RefusalWatch {
     private readonly known?: { shows: (res: HttpResponse) => boolean; name: string },
   ) {}
 
-  judge(res: HttpResponse): Refusal {
+  judge(res: HttpResponse, username: string): Refusal {
     const { status } = res;
     if (this.#rules.refusingStatuses.includes(status)) return { kind: "lockout", how: `HTTP ${status}` };
     const retryAfter = retryAfterOf(res);
     if (retryAfter) return { kind: "lockout", how: `HTTP ${status} with Retry-After: ${retryAfter}` };
     if (this.known?.shows(res)) return { kind: "lockout", how: `HTTP ${status}, ${this.known.name}'s answer to too many attempts` };
-    const ordinary = this.failureStatuses ? this.failureStatuses.includes(status) : status < 500 && (this.#normal === undefined || status === this.#normal);
+    const user = this.#users.get(username);
+    const ordinary = this.failureStatuses ? this.failureStatuses.includes(status) : status < 500 && (!user || status === user.status);
     if (ordinary) {
-      this.#normal ??= status;
+      this.#users.set(username, { status, count: (user?.count ?? 0) + 1 });
       this.#ordinary++;
       return { kind: "ordinary" };
     }
-    if (this.#ordinary >= this.#rules.burst) {
-      const before = this.failureStatuses?.join("/") ?? String(this.#normal);
-      return { kind: "lockout", how: `HTTP ${status} after ${this.#ordinary} refusals with HTTP ${before}` };
+    if (status >= 500 && this.#ordinary >= this.#rules.burst) return { kind: "lockout", how: `HTTP ${status} after ${this.#ordinary} refusals` };
+    if (status < 500 && user && user.count >= this.#rules.burst && !this.#rules.notChanges.includes(status)) {
+      return { kind: "lockout", how: `HTTP ${status} after ${user.count} refusals with HTTP ${user.status} for the same user name` };
     }
     return { kind: "other" };
   }
