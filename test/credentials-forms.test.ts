@@ -4,11 +4,15 @@
 // declared credential or a default from the lists. The lockout tests use Node-RED's own limiter
 // (@node-red/editor-api lib/auth/strategies.js: beyond 5 attempts for one user name in 10 minutes,
 // every login for it is refused with HTTP 500, the right password too).
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultPasswords } from "../harness/checks/credentials/default-passwords.js";
+import { formLibrary } from "../harness/checks/credentials/logins/form-library.js";
 import { services as serviceScan } from "../harness/checks/surface/services.js";
 import type { Service } from "../harness/core/facts.js";
 import { Pace } from "../harness/core/pace.js";
+import { formatIssue, validateDataValue } from "../harness/schema/load.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { makeContext, sentProbes } from "./helpers/context.js";
 import { startNodeRed, type NodeRed, type NodeRedUser } from "./helpers/node-red.js";
@@ -155,5 +159,50 @@ describe("credentials.default-passwords on web forms (Node-RED 4)", () => {
     const nr = await nodeRed([]);
     const ctx = makeContext({ device: deviceFor(nr), checkId: defaultPasswords.id, facts: { "tcp.services": [{ port: nr.port, name: "http", tls: false }] } });
     expect(await defaultPasswords.run(ctx)).toEqual({ verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" });
+  });
+});
+
+describe("harness/data/form-logins.yaml", () => {
+  it("loads Node-RED's entry, with its source, and a malformed entry is refused with where and why", () => {
+    const [first] = formLibrary();
+    expect(first).toMatchObject({ id: "node-red-admin", request: { method: "POST", path: "/auth/token" }, success: { jsonKey: "access_token" } });
+    expect(formLibrary().every((e) => e.source.length > 0)).toBe(true);
+    const broken = { logins: [{ ...first, request: { ...first!.request, path: "auth/token" }, success: {} }] };
+    expect(validateDataValue("form-logins", broken, "form-logins.yaml").map(formatIssue)).toEqual([
+      "form-logins.yaml: logins[0].request.path: expected a path beginning with /, got \"auth/token\"",
+      "form-logins.yaml: logins[0].success: must have at least one of status, locationIncludes, bodyIncludes, setsCookie, jsonKey",
+    ]);
+  });
+});
+
+describe("credentials.default-passwords on HTTP Basic logins that begin refusing", () => {
+  it("stops at the first 429 (node:http server that rate-limits after 3 wrong passwords): inconclusive, with why", async () => {
+    let withCredentials = 0;
+    const server = createServer((req, res) => {
+      if (!req.headers.authorization) return void res.writeHead(401, { "www-authenticate": 'Basic realm="cam"' }).end();
+      withCredentials++;
+      if (withCredentials > 3) return void res.writeHead(429, { "retry-after": "60" }).end();
+      res.writeHead(401, { "www-authenticate": 'Basic realm="cam"' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const device: Descriptor = { id: "cam", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1", tcpPorts: [port] } };
+      const ctx = makeContext({
+        device, checkId: defaultPasswords.id, pace: Pace.named("fast", { loginsAtOnce: 1, attemptsPerService: 20 }),
+        facts: { "tcp.services": [{ port, name: "http", tls: false, http: [{ path: "/", status: 401, authScheme: "basic", realm: "cam" }] }] },
+      });
+      const outcome = await defaultPasswords.run(ctx);
+
+      expect(outcome.verdict).toBe("inconclusive");
+      expect(outcome.summary).toBe(
+        `http on port ${port}: only 3 of 20 pairs tried (stopped after 4 attempts: the login began refusing (HTTP 429); ` +
+        "the remaining 16 pairs were not tried to avoid locking out the real account)",
+      );
+      expect(withCredentials).toBe(4);
+      expect(outcome.findings).toEqual([expect.objectContaining({ severity: "info", evidence: expect.objectContaining({ lockout: "the login began refusing (HTTP 429)" }) })]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

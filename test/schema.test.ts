@@ -444,7 +444,7 @@ describe("validateReport", () => {
 
 describe("the schemas themselves", () => {
   // The loader skips this check at start-up for speed, so it is made here.
-  it.each(["device", "profile", "report", "mud", "attestations"])("%s.schema.json is a valid JSON Schema 2020-12", (name) => {
+  it.each(["device", "profile", "report", "mud", "attestations", "form-logins"])("%s.schema.json is a valid JSON Schema 2020-12", (name) => {
     const schema = JSON.parse(readFileSync(`harness/schema/${name}.schema.json`, "utf8")) as object;
     const ajv = new Ajv2020({ strict: false });
     expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
