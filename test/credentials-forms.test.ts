@@ -7,6 +7,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { bruteforceProtection } from "../harness/checks/credentials/bruteforce-protection.js";
 import { defaultPasswords } from "../harness/checks/credentials/default-passwords.js";
 import { formLibrary } from "../harness/checks/credentials/logins/form-library.js";
 import { services as serviceScan } from "../harness/checks/surface/services.js";
@@ -201,6 +202,19 @@ describe("credentials.default-passwords on HTTP Basic logins that begin refusing
       );
       expect(withCredentials).toBe(4);
       expect(outcome.findings).toEqual([expect.objectContaining({ severity: "info", evidence: expect.objectContaining({ lockout: "the login began refusing (HTTP 429)" }) })]);
+
+      // The brute-force check takes the lockout as seen (5.1-5) and sends that login nothing more
+      const after = makeContext({
+        device, checkId: bruteforceProtection.id,
+        facts: { "tcp.services": ctx.facts.get("tcp.services")!, "credentials.lockouts": ctx.facts.get("credentials.lockouts")! },
+      });
+      const protection = await bruteforceProtection.run(after);
+      expect(protection).toMatchObject({
+        verdict: "pass",
+        summary: `http on port ${port} locks out (seen by credentials.default-passwords: after 4 attempts the login began refusing (HTTP 429))`,
+      });
+      expect(withCredentials).toBe(4);
+      expect(after.ledger.all()).toEqual([]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -1,10 +1,13 @@
 // credentials.bruteforce-protection: does a login of the device slow down, lock out, or keep
 // answering wrong passwords at full speed (EN 303 645 provision 5.1-5)? The thresholds, with
-// their reasons, are in harness/data/bruteforce-protection.yaml.
+// their reasons, are in harness/data/bruteforce-protection.yaml. A login that credentials.default-
+// passwords already saw lock out (the fact credentials.lockouts) counts as locking out, and gets
+// no more wrong passwords: they would only lock the real account out longer.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadData } from "../../core/data.js";
 import { TransportError } from "../../core/errors.js";
+import type { LoginLockout } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { declaredFor, type Candidate } from "./credential-list.js";
 import { loginFor, loginTargets } from "./logins/index.js";
@@ -151,6 +154,17 @@ async function probeService(ctx: CheckContext, host: string, target: LoginTarget
   return { ...result, protection: "delays-failures", parallel };
 }
 
+/** What the credential check saw: the login locked out after its attempts. */
+function seenLockout(ctx: CheckContext, l: LoginLockout): ServiceResult {
+  const target = l.login as LoginTarget;
+  return {
+    target, username: usernameFor(ctx, target), attempts: 0, timingsMs: [], protection: "locks-out",
+    lockout: `seen by credentials.default-passwords: after ${l.attempts} attempt${l.attempts > 1 ? "s" : ""} ${l.how}`,
+  };
+}
+
+const sameLogin = (a: LoginTarget, b: LoginLockout["login"]) => a.kind === b.kind && a.port === b.port && a.path === b.path && a.name === b.name;
+
 function findingsOf(r: ServiceResult): FindingInput[] {
   const target = { transport: "tcp" as const, port: r.target.port, service: r.target.name };
   const evidence = {
@@ -220,10 +234,11 @@ export const bruteforceProtection: Check = {
     "connection only is a low finding. Thresholds in harness/data/bruteforce-protection.yaml. A refused, reset or " +
     "silent connection before any answer is never a wrong password: inconclusive, with the answers really counted. " +
     "It may lock the real account out for a while; nothing is changed on the device. SNMP is left out (a wrong " +
-    "community gets no answer to time).",
+    "community gets no answer to time). A login that credentials.default-passwords saw begin refusing (a web form or HTTP " +
+    "login answering 429, Retry-After, or a 5xx after a burst) counts as locking out and is sent nothing more.",
   effect: "intrusive",
   needs: ["ip"],
-  consumes: ["tcp.services"],
+  consumes: ["tcp.services", "credentials.lockouts"],
   timeoutMs: 30 * 60_000,
 
   plan(device, pace) {
@@ -238,10 +253,11 @@ export const bruteforceProtection: Check = {
     const services = ctx.facts.get("tcp.services");
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
-    const targets = loginTargets(services);
-    if (!targets.length) return { verdict: "not-applicable", summary: "no password login exposed" };
+    const lockouts = ctx.facts.get("credentials.lockouts") ?? [];
+    const targets = loginTargets(services).filter((t) => !lockouts.some((l) => sameLogin(t, l.login)));
+    if (!targets.length && !lockouts.length) return { verdict: "not-applicable", summary: "no password login exposed" };
     const t = thresholds();
-    const results: ServiceResult[] = [];
+    const results: ServiceResult[] = lockouts.map((l) => seenLockout(ctx, l));
     for (const target of targets) results.push(await probeService(ctx, host, target, t));
     return outcomeOf(results);
   },

@@ -5,7 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TransportError } from "../../core/errors.js";
-import type { AcceptedCredential } from "../../core/facts.js";
+import type { AcceptedCredential, LoginLockout } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
 import { descriptorFormTargets, formLibrary, recognisedFormTargets } from "./logins/form-library.js";
@@ -24,8 +24,8 @@ interface ServiceResult {
   uniqueAccepted: Candidate[];
   /** Why the attempts stopped before the list ended without a success. */
   stopped?: string;
-  /** The login began refusing logins: protection, how it showed. */
-  lockout?: string;
+  /** The login began refusing logins: protection, how it showed, after how many attempts. */
+  lockout?: { how: string; attempts: number };
   /** Pairs held back below a lockout the service documents, and why. */
   held?: { count: number; why: string };
   /** Why the service takes no password at all (nothing to try, nothing to find). */
@@ -132,7 +132,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
         if (answer.lockout && !result.stopped) {
           // Every attempt sent counts: the refused one too, toward the lockout
           const sent = result.tried + 1;
-          result.lockout = answer.reason;
+          result.lockout = { how: answer.reason, attempts: sent };
           result.stopped = `stopped after ${sent} attempt${sent > 1 ? "s" : ""}: ${answer.reason}; the remaining ${result.candidates - sent} pairs were not tried to avoid locking out the real account`;
         }
         result.stopped ??= answer.reason;
@@ -185,7 +185,7 @@ function findingsOf(r: ServiceResult): FindingInput[] {
     severity: "info",
     title: `${label(r.target)} began refusing logins after wrong passwords (a lockout or rate limit)`,
     target,
-    evidence: { service, port, lockout: r.lockout, attempts: r.tried + 1 },
+    evidence: { service, port, lockout: r.lockout.how, attempts: r.lockout.attempts },
   }] : [];
   const findings: FindingInput[] = [...protection, ...r.uniqueAccepted.map((c): FindingInput => ({
     severity: "info",
@@ -220,7 +220,7 @@ function outcomeOf(results: ServiceResult[]): Outcome {
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
       ...(r.target.form ? { login: r.target.form.product } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
-      ...(r.lockout ? { protection: "locks-out", lockout: r.lockout } : {}),
+      ...(r.lockout ? { protection: "locks-out", lockout: r.lockout.how } : {}),
       ...(r.held ? { held: r.held.count, heldBecause: r.held.why } : {}),
       ...(r.noPasswordLogin ? { noPasswordLogin: r.noPasswordLogin } : {}),
       ...(r.lanes ? { loginsAtOnce: r.lanes } : {}),
@@ -265,7 +265,7 @@ export const defaultPasswords: Check = {
   effect: "intrusive",
   needs: ["ip"],
   consumes: ["tcp.services", "udp.services"],
-  produces: ["credentials.accepted"],
+  produces: ["credentials.accepted", "credentials.lockouts"],
   timeoutMs: 30 * 60_000,
 
   plan(device, pace) {
@@ -298,11 +298,13 @@ export const defaultPasswords: Check = {
     const targets = [...loginTargets(services), ...described, ...recognised, ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
     if (!targets.length) {
       ctx.facts.set("credentials.accepted", []);
+      ctx.facts.set("credentials.lockouts", []);
       return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
     }
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
     ctx.facts.set("credentials.accepted", results.flatMap(acceptedOf));
+    ctx.facts.set("credentials.lockouts", results.flatMap((r): LoginLockout[] => (r.lockout ? [{ login: r.target, ...r.lockout }] : [])));
     return outcomeOf(results);
   },
 };
