@@ -154,6 +154,14 @@ describe("credentials.default-passwords on web forms (Node-RED 4)", () => {
     // Nothing after the refusal: the random pair, then the attempts up to the first refused one
     // (the library's recognising GET is skipped: the descriptor describes this login)
     expect(sentProbes(ctx.ledger)).toEqual([{ check: ctx.checkId, address: "127.0.0.1", ports: String(nr.port), protocol: "tcp", count: 1 + sent }]);
+
+    // credentials.bruteforce-protection takes it as Node-RED locking out, and sends nothing more
+    const after = makeContext({ device, checkId: bruteforceProtection.id, facts: { "tcp.services": ctx.facts.get("tcp.services")!, "credentials.lockouts": ctx.facts.get("credentials.lockouts")! } });
+    expect(await bruteforceProtection.run(after)).toMatchObject({
+      verdict: "pass",
+      summary: `form /auth/token on port ${nr.port} locks out (seen by credentials.default-passwords: after ${sent} attempts ${service.lockout as string})`,
+    });
+    expect(after.ledger.all()).toEqual([]);
   });
 
   it("finds no password login on Node-RED without adminAuth", async () => {
