@@ -228,3 +228,46 @@ describe("credentials.default-passwords on HTTP Basic logins that begin refusing
     }
   });
 });
+
+describe("credentials.default-passwords on a described form whose refusal changes", () => {
+  it("takes a different refusal for a user name refused 3 times as a lockout (node:http form that locks an account after 3 failures)", async () => {
+    const failures = new Map<string, number>();
+    let posts = 0;
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      req.on("end", () => {
+        posts++;
+        const form = new URLSearchParams(body);
+        const user = form.get("user") ?? "";
+        if (!user || !form.get("pass")) return void res.writeHead(400).end("missing field");
+        const n = failures.get(user) ?? 0;
+        if (n >= 3) return void res.writeHead(403, { "content-type": "text/html" }).end("<p>account locked</p>");
+        failures.set(user, n + 1);
+        res.writeHead(200, { "content-type": "text/html" }).end('<form><input name="user"><input type="password" name="pass"></form><p>wrong password</p>');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const device: Descriptor = {
+        id: "plug", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.1", tcpPorts: [port] },
+        loginForms: [{ url: `http://127.0.0.1:${port}/login`, usernameField: "user", passwordField: "pass", success: { status: 302 } }],
+      };
+      const ctx = makeContext({ device, checkId: defaultPasswords.id, pace: Pace.named("fast", { loginsAtOnce: 1, attemptsPerService: 30 }), facts: { "tcp.services": [] } });
+      const outcome = await defaultPasswords.run(ctx);
+
+      expect(outcome.verdict).toBe("inconclusive");
+      expect(outcome.summary).toMatch(new RegExp(
+        `^form /login on port ${port}: only \\d+ of 30 pairs tried \\(stopped after (\\d+) attempts: the login began refusing ` +
+        "\\(HTTP 403 after 3 refusals with HTTP 200 for the same user name\\); the remaining \\d+ pairs were not tried to avoid locking out the real account\\)$",
+      ));
+      // The empty pairs' 400s were refusals, not a lockout; the first 403 was the last answer asked for
+      const sent = Number(/stopped after (\d+) attempts/.exec(outcome.summary)![1]);
+      expect(posts).toBe(1 + sent);
+      expect(failures.get("admin")).toBe(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
