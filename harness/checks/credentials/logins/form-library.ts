@@ -68,7 +68,7 @@ function recognised(entry: LibraryEntry, res: HttpResponse): boolean {
 function libraryForm(entry: LibraryEntry): WebForm {
   const r = entry.request;
   return {
-    from: entry.id, product: entry.product, path: r.path, contentType: r.contentType,
+    product: entry.product, path: r.path, contentType: r.contentType,
     usernameField: r.usernameField, passwordField: r.passwordField, fields: r.fields ?? {},
     success: entry.success,
     ...(entry.failure ? { failureStatuses: entry.failure.status } : {}),
@@ -86,7 +86,7 @@ export function descriptorFormTargets(device: Descriptor): LoginTarget[] {
     const url = new URL(f.url);
     const tls = url.protocol === "https:";
     const form: WebForm = {
-      from: "descriptor", product: "the descriptor's form", path: url.pathname + url.search,
+      product: "the descriptor's form", path: url.pathname + url.search,
       contentType: "application/x-www-form-urlencoded", usernameField: f.usernameField, passwordField: f.passwordField,
       fields: f.fields ?? {}, success: f.success,
     };

@@ -31,8 +31,7 @@ export interface KnownLockout {
 
 /** A web login as the driver sends it, from the descriptor or the library. */
 export interface WebForm {
-  /** The library entry's id, or "descriptor". */
-  from: string;
+  /** What the report calls it: the library entry's product, or "the descriptor's form". */
   product: string;
   path: string;
   contentType: "application/x-www-form-urlencoded" | "application/json";
