@@ -103,7 +103,7 @@ describe("credentials.bruteforce-protection", () => {
     const { outcome, service } = await judge(d, 6);
 
     expect(outcome.verdict).toBe("pass");
-    expect(service).toMatchObject({ protection: "locks-out", answered: 3, attempts: 4, lockout: "after 3 wrong passwords it refused the login: it answered 429 to a login attempt" });
+    expect(service).toMatchObject({ protection: "locks-out", answered: 3, attempts: 4, lockout: "after 3 wrong passwords it refused the login: the login began refusing (HTTP 429)" });
   });
 
   it("passes a login that stops answering after three failures (a ban), after one retry", async () => {

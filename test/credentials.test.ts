@@ -73,10 +73,11 @@ describe("credentials.default-passwords", () => {
       { login: expect.objectContaining({ name: "http", kind: "http", port: plug.ports.http }), username: "admin", password: "admin", source: "iot-defaults", unique: false },
     ]);
     expect(outcome.summary).not.toContain("xc3511");
-    // One connection per login, plus the unauthenticated GET that showed the page needs a login
+    // One connection per login, plus the unauthenticated GET that showed the page needs a login and
+    // the GET that asked whether it is Node-RED (harness/data/form-logins.yaml)
     const [http, telnet] = [plug.ports.http!, plug.ports.telnet!];
     expect(sentProbes(ctx.ledger)).toEqual([
-      { check: ctx.checkId, address: plug.host, ports: formatPortSet([telnet, http]), protocol: "tcp", count: 3 },
+      { check: ctx.checkId, address: plug.host, ports: formatPortSet([telnet, http]), protocol: "tcp", count: 4 },
     ]);
   });
 
@@ -244,7 +245,8 @@ describe("credentials.default-passwords", () => {
     const open = makeContext({ device, facts: { "tcp.services": [{ port: 443, name: "https", tls: true, http: [{ path: "/", status: 200 }] }] } });
     expect(await defaultPasswords.run(open)).toEqual({ verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" });
     expect((await defaultPasswords.run(makeContext({ device }))).verdict).toBe("inconclusive");
-    expect(open.ledger.all()).toEqual([]);
+    // Only the GET that asked whether the web service is a known stack's login (form-logins.yaml)
+    expect(sentProbes(open.ledger)).toEqual([{ check: open.checkId, address: "127.0.0.1", ports: "443", protocol: "tcp", count: 1 }]);
   });
 
   it("never contacts an address the descriptor does not name", async () => {
@@ -293,6 +295,10 @@ describe("credentials.default-passwords", () => {
       { address: "192.0.2.10", port: "each FTP login found", protocol: "ftp", count, note: "anonymous first" },
       { address: "192.0.2.10", port: "each HTTP Basic or Digest login found", protocol: "http", count, note: "one GET without credentials first" },
       { address: "192.0.2.10", port: "http://192.0.2.10/login.cgi", protocol: "http form", count, note: "one random pair first, to check the success conditions" },
+      {
+        address: "192.0.2.10", port: "each HTTP service found", protocol: "http", count: "1 GET (harness/data/form-logins.yaml)",
+        note: "then, on a web login recognised, up to 10 per service as for a described form, below the lockout it documents",
+      },
       { address: "192.0.2.10", port: "each RTSP service found", protocol: "rtsp", count, note: "one DESCRIBE without credentials first" },
       { address: "192.0.2.10", port: "each MQTT broker found", protocol: "mqtt", count, note: "a CONNECT without credentials first" },
       { address: "192.0.2.10", port: "each SNMP agent found", protocol: "snmp", count: "up to 10 communities" },

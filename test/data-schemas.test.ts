@@ -106,8 +106,19 @@ describe("a broken copy is refused where the mistake is", () => {
     writeFileSync(group.file, text.slice(0, jwt) + text.slice(jwt).replace("group: 0", "group: 1"));
     const groupLine = text.slice(0, jwt).split("\n").length + text.slice(jwt).split("\n").findIndex((l) => l.includes("group: 0"));
     expect(await problems(group.file)).toEqual([
-      `${group.file}:${group.line}:${group.col + "key: ".length}: patterns[3].key: "awsKey" is not a key of secret-keys.yaml, so --redact would not hide the secret`,
-      `${group.file}:${groupLine}:12: patterns[4].group: the regex has 0 capture groups, so group 1 never holds the secret`,
+      `${group.file}:${group.line}:${group.col + "key: ".length}: patterns[5].key: "awsKey" is not a key of secret-keys.yaml, so --redact would not hide the secret`,
+      `${group.file}:${groupLine}:12: patterns[6].group: the regex has 0 capture groups, so group 1 never holds the secret`,
+    ]);
+  });
+
+  it("forms of one secret (patterns sharing an id) that say different things of it", async () => {
+    const text = readFileSync(join(DATA, "boot-log-secrets.yaml"), "utf8");
+    const second = text.indexOf("id: wifi-psk", text.indexOf("id: wifi-psk") + 1);
+    const file = join(dir, "boot-log-secrets.yaml");
+    writeFileSync(file, text.slice(0, second) + text.slice(second).replace("severity: high", "severity: low"));
+    const line = text.slice(0, second).split("\n").length;
+    expect(await problems(file)).toEqual([
+      `${file}:${line}:9: patterns[2].id: "wifi-psk" is also patterns[1], whose severity differs: forms of one secret must agree`,
     ]);
   });
 

@@ -80,6 +80,20 @@ export interface AcceptedCredential {
   unique: boolean;
 }
 
+/**
+ * A login that began refusing logins while the credential check tried it (a lockout, a rate
+ * limit): protection against guessing, for credentials.bruteforce-protection, which then does not
+ * send that login more wrong passwords (they would only lock the real account out longer).
+ */
+export interface LoginLockout {
+  /** A LoginTarget of harness/checks/credentials/logins/login.ts. */
+  login: { name: string; kind: string; port: number; tls: boolean; path?: string };
+  /** Attempts sent, the refused one included. */
+  attempts: number;
+  /** How the refusal showed ("the login began refusing (HTTP 429)"). */
+  how: string;
+}
+
 /** A CoAP endpoint's resources, as its /.well-known/core lists them (RFC 6690). */
 export interface CoapResources {
   address: string;
@@ -94,6 +108,7 @@ export interface FactMap {
   "udp.services": UdpService[];
   "tls.certificates": CertificateFact[];
   "credentials.accepted": AcceptedCredential[];
+  "credentials.lockouts": LoginLockout[];
   "coap.resources": CoapResources;
 }
 

@@ -15,6 +15,8 @@ interface Pattern {
   key: string;
   regex: string;
   group: number;
+  title: string;
+  severity: string;
 }
 
 /** By the data file's base name, as its schema is named. */
@@ -31,7 +33,7 @@ export const DATA_RULES: Record<string, Rules> = {
     const normal = (key: string) => key.toLowerCase().replace(/[-_]/g, "");
     const secretKeys = new Set(listOf(sibling("secret-keys.yaml"), "keys").filter((k) => typeof k === "string").map(normal));
     return [
-      ...unique(v.patterns, "id", ["patterns"]),
+      ...formsAgree(v.patterns),
       ...v.patterns.flatMap((p, i): Problem[] => {
         const problems: Problem[] = [];
         if (!secretKeys.has(normal(p.key))) problems.push({ path: ["patterns", i, "key"], message: `"${p.key}" is not a key of secret-keys.yaml, so --redact would not hide the secret` });
@@ -104,6 +106,24 @@ export const DATA_RULES: Record<string, Rules> = {
     ),
   ],
 };
+
+/**
+ * Patterns sharing an id are forms of one secret (a Wi-Fi key as wpa_supplicant and as hostapd
+ * write it): they must say the same of it, or a finding's title would depend on which form matched.
+ */
+function formsAgree(patterns: Pattern[]): Problem[] {
+  const first = new Map<string, number>();
+  return patterns.flatMap((p, i): Problem[] => {
+    const seen = first.get(p.id);
+    if (seen === undefined) {
+      first.set(p.id, i);
+      return [];
+    }
+    const f = patterns[seen]!;
+    const differs = (["title", "key", "severity"] as const).filter((k) => f[k] !== p[k]);
+    return differs.length ? [{ path: ["patterns", i, "id"], message: `"${p.id}" is also patterns[${seen}], whose ${differs.join(", ")} ${differs.length === 1 ? "differs" : "differ"}: forms of one secret must agree` }] : [];
+  });
+}
 
 /** Each item's `key` once; the second of a pair is reported. */
 function unique<K extends string>(items: Record<K, string>[], key: K, path: Segment[]): Problem[] {

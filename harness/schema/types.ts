@@ -6,7 +6,7 @@ export type PortSet = "all" | string | number[];
 export interface DeclaredCredential {
   username: string;
   password: string;
-  /** Service the credential is for ("telnet", "http", …); absent means every service. */
+  /** Service the credential is for ("telnet", "http", …); absent means every service. "http" covers every web login (Basic, Digest, forms), "https" those over TLS. */
   service?: string;
   /** The manufacturer states this credential differs on every unit (printed on its label). */
   unique?: boolean;

@@ -1,12 +1,15 @@
 // credentials.bruteforce-protection: does a login of the device slow down, lock out, or keep
 // answering wrong passwords at full speed (EN 303 645 provision 5.1-5)? The thresholds, with
-// their reasons, are in harness/data/bruteforce-protection.yaml.
+// their reasons, are in harness/data/bruteforce-protection.yaml. A login that credentials.default-
+// passwords already saw lock out (the fact credentials.lockouts) counts as locking out, and gets
+// no more wrong passwords: they would only lock the real account out longer.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadData } from "../../core/data.js";
 import { reasonOf, TransportError } from "../../core/errors.js";
+import type { LoginLockout } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
-import type { Candidate } from "./credential-list.js";
+import { declaredFor, type Candidate } from "./credential-list.js";
 import { loginFor, loginTargets, silentPorts } from "./logins/index.js";
 import type { Login, LoginTarget } from "./logins/login.js";
 
@@ -58,7 +61,7 @@ const median = (xs: number[]) => {
 const wrongPassword = () => `iotcert-${randomBytes(12).toString("base64url")}`;
 
 function usernameFor(ctx: CheckContext, t: LoginTarget): string {
-  const declared = ctx.device.declared?.credentials?.find((c) => c.username && (c.service === undefined || c.service === t.name || c.service === t.kind));
+  const declared = ctx.device.declared?.credentials?.find((c) => c.username && declaredFor(c, t));
   return declared?.username ?? DEFAULT_USERNAME;
 }
 
@@ -145,6 +148,17 @@ async function probeService(ctx: CheckContext, host: string, target: LoginTarget
   return { ...result, protection: "delays-failures", parallel };
 }
 
+/** What the credential check saw: the login locked out after its attempts. */
+function seenLockout(ctx: CheckContext, l: LoginLockout): ServiceResult {
+  const target = l.login as LoginTarget;
+  return {
+    target, username: usernameFor(ctx, target), attempts: 0, timingsMs: [], protection: "locks-out",
+    lockout: `seen by credentials.default-passwords: after ${l.attempts} attempt${l.attempts > 1 ? "s" : ""} ${l.how}`,
+  };
+}
+
+const sameLogin = (a: LoginTarget, b: LoginLockout["login"]) => a.kind === b.kind && a.port === b.port && a.path === b.path && a.name === b.name;
+
 function findingsOf(r: ServiceResult): FindingInput[] {
   const target = { transport: "tcp" as const, port: r.target.port, service: r.target.name };
   const evidence = {
@@ -216,10 +230,11 @@ export const bruteforceProtection: Check = {
     "silent connection before any answer is never a wrong password: inconclusive, with the answers really counted, as is " +
     "an open port that never spoke. " +
     "It may lock the real account out for a while; nothing is changed on the device. SNMP is left out (a wrong " +
-    "community gets no answer to time).",
+    "community gets no answer to time). A login that credentials.default-passwords saw begin refusing (a web form or HTTP " +
+    "login answering 429, Retry-After, or a 5xx after a burst) counts as locking out and is sent nothing more.",
   effect: "intrusive",
   needs: ["ip"],
-  consumes: ["tcp.services"],
+  consumes: ["tcp.services", "credentials.lockouts"],
   timeoutMs: 30 * 60_000,
 
   plan(device, pace) {
@@ -234,11 +249,12 @@ export const bruteforceProtection: Check = {
     const services = ctx.facts.get("tcp.services");
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
-    const targets = loginTargets(services);
+    const lockouts = ctx.facts.get("credentials.lockouts") ?? [];
+    const targets = loginTargets(services).filter((t) => !lockouts.some((l) => sameLogin(t, l.login)));
     const silent = silentPorts(services);
-    if (!targets.length && !silent.length) return { verdict: "not-applicable", summary: "no password login exposed" };
+    if (!targets.length && !lockouts.length && !silent.length) return { verdict: "not-applicable", summary: "no password login exposed" };
     const t = thresholds();
-    const results: ServiceResult[] = [];
+    const results: ServiceResult[] = lockouts.map((l) => seenLockout(ctx, l));
     for (const target of targets) results.push(await probeService(ctx, host, target, t));
     return outcomeOf(results, silent);
   },

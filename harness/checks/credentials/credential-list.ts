@@ -20,6 +20,19 @@ export interface Candidate {
 export interface LoginService {
   name: string;
   kind: "telnet" | "http" | "form" | "rtsp" | "mqtt" | "snmp" | "ssh" | "ftp";
+  tls?: boolean;
+  /** It refuses an empty user name or password unchecked (Node-RED's token endpoint): such pairs are no candidates. */
+  nonEmpty?: boolean;
+}
+
+/**
+ * Whether a declared credential is for `service`: it names none (every service), the service's
+ * name or kind, or it is for http (any web login: Basic, Digest or a form) or https (one over TLS).
+ */
+export function declaredFor(credential: { service?: string }, service: LoginService): boolean {
+  const s = credential.service;
+  if (s === undefined || s === service.name || s === service.kind) return true;
+  return service.kind === "form" && (s === "http" || (s === "https" && service.tls === true));
 }
 
 type BuiltIn = "mirai" | "iot-defaults" | "snmp-communities";
@@ -52,13 +65,13 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
   // (and SNMP communities, which are only a "password")
   const fresh = (c: CredentialPair) => {
     const key = `${c.username}\u0000${c.password}`;
-    if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username)) return false;
+    if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username) || (service.nonEmpty && (!c.username || !c.password))) return false;
     seen.add(key);
     return true;
   };
 
   const declared: Candidate[] = (device.declared?.credentials ?? [])
-    .filter((c) => c.service === undefined || c.service === service.name || c.service === service.kind)
+    .filter((c) => declaredFor(c, service))
     .filter(fresh)
     .map((c) => ({ username: c.username, password: c.password, source: "declared", unique: c.unique === true }));
 

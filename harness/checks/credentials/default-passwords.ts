@@ -1,13 +1,15 @@
 // credentials.default-passwords: does a login of the device (telnet, SSH, FTP, HTTP Basic and
-// Digest, a described web form, RTSP, MQTT, SNMP) take a password that every unit shares (EN 303
-// 645 provision 5.1-1)?
+// Digest, a web form the descriptor describes or form-logins.yaml knows, RTSP, MQTT, SNMP) take a
+// password that every unit shares (EN 303 645 provision 5.1-1)? A login that begins refusing (a
+// lockout) is not tried further: inconclusive, never a pass.
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { reasonOf, TransportError } from "../../core/errors.js";
-import type { AcceptedCredential } from "../../core/facts.js";
+import type { AcceptedCredential, LoginLockout } from "../../core/facts.js";
 import type { Check, CheckContext, FindingInput, Outcome } from "../../core/types.js";
 import { candidatesFor, type Candidate } from "./credential-list.js";
-import { formLoginTargets, loginFor, loginTargets, silentPorts, udpLoginTargets } from "./logins/index.js";
+import { descriptorFormTargets, formLibrary, recognisedFormTargets } from "./logins/form-library.js";
+import { loginFor, loginTargets, silentPorts, udpLoginTargets } from "./logins/index.js";
 import type { LoginTarget } from "./logins/login.js";
 
 /** Before the one retry of an attempt lost in transport: a struggling device gets a moment. */
@@ -22,6 +24,10 @@ interface ServiceResult {
   uniqueAccepted: Candidate[];
   /** Why the attempts stopped before the list ended without a success. */
   stopped?: string;
+  /** The login began refusing logins: protection, how it showed, after how many attempts. */
+  lockout?: { how: string; attempts: number };
+  /** Pairs held back below a lockout the service documents, and why. */
+  held?: { count: number; why: string };
   /** Why the service takes no password at all (nothing to try, nothing to find). */
   noPasswordLogin?: string;
   /** Attempts under way when a pair worked, cut short: sent, but never answered. */
@@ -95,8 +101,8 @@ async function inLanes(lanes: number, candidates: Candidate[], attempt: (c: Cand
 }
 
 async function tryService(ctx: CheckContext, host: string, target: LoginTarget): Promise<ServiceResult> {
-  const candidates = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
-  const result: ServiceResult = { target, candidates: candidates.length, tried: 0, uniqueAccepted: [] };
+  const listed = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
+  const result: ServiceResult = { target, candidates: listed.length, tried: 0, uniqueAccepted: [] };
   // Once one pair works (or the service cannot be judged), the attempts under way are cut short
   const enough = new AbortController();
   const signal = AbortSignal.any([ctx.signal, enough.signal]);
@@ -104,6 +110,9 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
   setMaxListeners(8 * ctx.pace.settings.loginsAtOnce + 16, signal);
   const attemptCtx: CheckContext = { ...ctx, signal };
   const login = loginFor(attemptCtx, host, target);
+  const { kept: candidates, held } = login.limit?.(listed) ?? { kept: listed };
+  result.candidates = candidates.length + (held?.count ?? 0);
+  if (held) result.held = held;
   try {
     const why = await withRetry(ctx, () => login.untestable());
     if (typeof why === "object") return { ...result, noPasswordLogin: why.noPasswordLogin };
@@ -123,6 +132,12 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       ctx.log.debug({ service: target.name, port: target.port, username: candidate.username, password: candidate.password, source: candidate.source }, "login attempt");
       const answer = await withRetry(attemptCtx, () => login.attempt(candidate));
       if (answer.verdict === "untestable") {
+        if (answer.lockout && !result.stopped) {
+          // Every attempt sent counts: the refused one too, toward the lockout
+          const sent = result.tried + 1;
+          result.lockout = { how: answer.reason, attempts: sent };
+          result.stopped = `stopped after ${sent} attempt${sent > 1 ? "s" : ""}: ${answer.reason}; the remaining ${result.candidates - sent} pairs were not tried to avoid locking out the real account`;
+        }
         result.stopped ??= answer.reason;
         enough.abort();
         return "stop";
@@ -168,13 +183,20 @@ function acceptedOf(r: ServiceResult): AcceptedCredential[] {
 function findingsOf(r: ServiceResult): FindingInput[] {
   const { name: service, port } = r.target;
   const target = { transport: r.target.kind === "snmp" ? ("udp" as const) : ("tcp" as const), port, service };
-  const findings: FindingInput[] = r.uniqueAccepted.map((c) => ({
+  // Protection against guessing (5.1-5) seen on the way; the check itself is left inconclusive
+  const protection: FindingInput[] = r.lockout ? [{
+    severity: "info",
+    title: `${label(r.target)} began refusing logins after wrong passwords (a lockout or rate limit)`,
+    target,
+    evidence: { service, port, lockout: r.lockout.how, attempts: r.lockout.attempts },
+  }] : [];
+  const findings: FindingInput[] = [...protection, ...r.uniqueAccepted.map((c): FindingInput => ({
     severity: "info",
     title: `${label(r.target)} accepts the declared per-unit credential for "${c.username}"`,
     target,
     // The per-unit password is the owner's secret: the report has no use for it
     evidence: { service, port, username: c.username, source: c.source, unique: true },
-  }));
+  }))];
   if (r.accepted && !r.anonymousReportedBy) {
     const { candidate: c, attemptsBefore, transcript, readOnly } = r.accepted;
     // A community that only reads gives away the device's configuration; one that writes, the device
@@ -202,7 +224,10 @@ function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
       ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
       ...(r.accepted?.candidate.source === "anonymous" ? { anonymous: true, ...(r.accepted.transcript ? { transcript: r.accepted.transcript } : {}) } : {}),
       ...(r.anonymousReportedBy ? { findingBy: r.anonymousReportedBy } : {}),
+      ...(r.target.form ? { login: r.target.form.product } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
+      ...(r.lockout ? { protection: "locks-out", lockout: r.lockout.how } : {}),
+      ...(r.held ? { held: r.held.count, heldBecause: r.held.why } : {}),
       ...(r.noPasswordLogin ? { noPasswordLogin: r.noPasswordLogin } : {}),
       ...(r.lanes ? { loginsAtOnce: r.lanes } : {}),
       ...(r.abandoned ? { abandoned: r.abandoned } : {}),
@@ -219,9 +244,12 @@ function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
     ].join("; ");
     return { verdict: "fail", summary, findings, evidence };
   }
-  const cut = results.filter((r) => r.stopped);
+  const cut = results.filter((r) => r.stopped || r.held);
   if (cut.length || silent.length) {
-    const why = [...cut.map((r) => `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${r.stopped})`), ...silent.map((s) => `${s}: any login there is untested`)].join("; ");
+    const why = [...cut.map((r) => {
+      const stopped = r.stopped ?? `${r.held!.why}; the remaining ${r.held!.count} pairs were not tried to avoid locking out the real account`;
+      return `${label(r.target)}: only ${r.tried} of ${r.candidates} pairs tried (${stopped})`;
+    }), ...silent.map((s) => `${s}: any login there is untested`)].join("; ");
     return { verdict: "inconclusive", summary: why, findings, evidence };
   }
   const tried = results.map((r) => (r.noPasswordLogin ? `${label(r.target)}: ${r.noPasswordLogin}` : `${r.tried} pairs tried on ${label(r.target)}`)).join(", ");
@@ -233,12 +261,16 @@ export const defaultPasswords: Check = {
   title: "No universal default passwords",
   description:
     "Tries well-known default credentials on every login the service scans found — telnet, SSH (password and " +
-    "keyboard-interactive), FTP, HTTP Basic and Digest, RTSP (Basic and Digest), MQTT and SNMP — and on the web login forms " +
-    "the descriptor describes, and fails if one is accepted. Declared credentials come first (a per-unit one may work), then the user's, " +
+    "keyboard-interactive), FTP, HTTP Basic and Digest, RTSP (Basic and Digest), MQTT and SNMP — on the web login forms " +
+    "the descriptor describes and on the web logins of known stacks recognised on HTTP services (harness/data/form-logins.yaml, " +
+    "Node-RED's admin token first), and fails if one is accepted. Declared credentials for http or https are tried on web forms too. Declared credentials come first (a per-unit one may work), then the user's, " +
     "then Mirai's list and the most common IoT vendor defaults, up to the pace's attempt limit per service; a " +
     "service stops at the first success. A refused, reset or silent connection is retried once and never counted " +
     "as a wrong password: the check is then inconclusive, with how many pairs were really tried; so is a port that " +
     "accepted connections and never spoke. " +
+    "A web login that begins refusing (HTTP 429, Retry-After, a 5xx or another refusal after a burst: harness/data/login-lockout.yaml) " +
+    "is not tried further, and one whose stack documents a lockout is tried only below it, so the real account is never locked out: " +
+    "inconclusive, with the pairs left untried, and the lockout noted as protection. " +
     "FTP, MQTT and RTSP are first asked without credentials (accepted: open to anyone, a camera's stream included; an open MQTT broker " +
     "fails here and is mqtt.anonymous-access's finding); SSH that takes public keys only " +
     "has no password to guess. An SNMP agent gets " +
@@ -247,7 +279,7 @@ export const defaultPasswords: Check = {
   effect: "intrusive",
   needs: ["ip"],
   consumes: ["tcp.services", "udp.services"],
-  produces: ["credentials.accepted"],
+  produces: ["credentials.accepted", "credentials.lockouts"],
   timeoutMs: 30 * 60_000,
 
   plan(device, pace) {
@@ -261,6 +293,10 @@ export const defaultPasswords: Check = {
       { address, port: "each FTP login found", protocol: "ftp", count, note: "anonymous first" },
       { address, port: "each HTTP Basic or Digest login found", protocol: "http", count, note: "one GET without credentials first" },
       ...(device.loginForms ?? []).map((f) => ({ address, port: f.url, protocol: "http form", count, note: "one random pair first, to check the success conditions" })),
+      {
+        address, port: "each HTTP service found", protocol: "http", count: `${formLibrary().length} GET (harness/data/form-logins.yaml)`,
+        note: `then, on a web login recognised, ${count} as for a described form, below the lockout it documents`,
+      },
       { address, port: "each RTSP service found", protocol: "rtsp", count, note: "one DESCRIBE without credentials first" },
       { address, port: "each MQTT broker found", protocol: "mqtt", count, note: "a CONNECT without credentials first" },
       { address, port: "each SNMP agent found", protocol: "snmp", count: `up to ${pace.settings.attemptsPerService} communities` },
@@ -271,15 +307,19 @@ export const defaultPasswords: Check = {
     const services = ctx.facts.get("tcp.services");
     const host = ctx.device.network?.address;
     if (!services || !host) return { verdict: "inconclusive", summary: "the service scan did not run or found nothing to test" };
-    const targets = [...loginTargets(services), ...formLoginTargets(ctx.device), ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
+    const described = descriptorFormTargets(ctx.device);
+    const recognised = await recognisedFormTargets(ctx, host, services, described);
+    const targets = [...loginTargets(services), ...described, ...recognised, ...udpLoginTargets(ctx.facts.get("udp.services") ?? [])];
     const silent = silentPorts(services);
     if (!targets.length && !silent.length) {
       ctx.facts.set("credentials.accepted", []);
+      ctx.facts.set("credentials.lockouts", []);
       return { verdict: "pass", summary: "no telnet, SSH, FTP, HTTP, RTSP, MQTT or SNMP login exposed" };
     }
     const results: ServiceResult[] = [];
     for (const target of targets) results.push(await tryService(ctx, host, target));
     ctx.facts.set("credentials.accepted", results.flatMap(acceptedOf));
+    ctx.facts.set("credentials.lockouts", results.flatMap((r): LoginLockout[] => (r.lockout ? [{ login: r.target, ...r.lockout }] : [])));
     return outcomeOf(results, silent);
   },
 };

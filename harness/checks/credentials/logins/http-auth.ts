@@ -1,8 +1,10 @@
 // HTTP logins by Basic or Digest authentication: a page that answers 401 without credentials and
-// 2xx/3xx with them.
+// 2xx/3xx with them. One that begins refusing (a 429, Retry-After, a 5xx after a burst of 401s:
+// lockout.ts) stops the attempts at once.
 import type { CheckContext } from "../../../core/types.js";
 import { DigestSession, parseDigestChallenge } from "../../../transports/digest-auth.js";
 import { basicAuthHeader, httpGet, type HttpResponse } from "../../../transports/http.js";
+import { RefusalWatch } from "./lockout.js";
 import { REPLY_TIMEOUT_MS, type Answer, type Login, type LoginTarget } from "./login.js";
 
 const PAGE_BYTES = 4096;
@@ -15,10 +17,13 @@ export function httpAuthLoginOf(ctx: CheckContext, host: string, t: LoginTarget)
     ...(headers ? { headers } : {}),
   });
   let digest: DigestSession | undefined;
-  const judged = (status: number): Answer => {
-    if (status >= 200 && status < 400) return { verdict: "success" };
-    if (status === 401 || status === 403) return { verdict: "rejected" };
-    return { verdict: "untestable", reason: `it answered ${status} to a login attempt` };
+  const watch = new RefusalWatch([401, 403]);
+  const judged = (res: HttpResponse, username: string): Answer => {
+    if (res.status >= 200 && res.status < 400) return { verdict: "success" };
+    const refusal = watch.judge(res, username);
+    if (refusal.kind === "ordinary") return { verdict: "rejected" };
+    if (refusal.kind === "lockout") return { verdict: "untestable", reason: `the login began refusing (${refusal.how})`, lockout: true };
+    return { verdict: "untestable", reason: `it answered ${res.status} to a login attempt` };
   };
   return {
     // Only a page that refuses us without credentials shows whether a credential made the difference
@@ -32,8 +37,8 @@ export function httpAuthLoginOf(ctx: CheckContext, host: string, t: LoginTarget)
       return undefined;
     },
     attempt: async (candidate) => {
-      if (digest) return judged((await digest.send(candidate, "GET", path, (authorization) => get({ authorization }), (res) => res.headers["www-authenticate"])).status);
-      return judged((await get({ authorization: basicAuthHeader(candidate.username, candidate.password) })).status);
+      if (digest) return judged(await digest.send(candidate, "GET", path, (authorization) => get({ authorization }), (res) => res.headers["www-authenticate"]), candidate.username);
+      return judged(await get({ authorization: basicAuthHeader(candidate.username, candidate.password) }), candidate.username);
     },
   };
 }

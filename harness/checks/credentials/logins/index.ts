@@ -3,7 +3,6 @@
 import type { Service, UdpService } from "../../../core/facts.js";
 import type { CheckContext } from "../../../core/types.js";
 import { formatSeconds } from "../../../transports/tcp.js";
-import type { Descriptor } from "../../../schema/types.js";
 import { formLoginOf } from "./form.js";
 import { httpAuthLoginOf } from "./http-auth.js";
 import { rtspLoginOf } from "./rtsp.js";
@@ -54,15 +53,6 @@ export function loginTargets(services: Service[]): LoginTarget[] {
  */
 export function silentPorts(services: Service[]): string[] {
   return services.filter((s) => s.silentMs !== undefined).map((s) => `port ${s.port} accepted connections and never spoke in ${formatSeconds(s.silentMs!)}`);
-}
-
-/** The descriptor's web login forms. */
-export function formLoginTargets(device: Descriptor): LoginTarget[] {
-  return (device.loginForms ?? []).map((form) => {
-    const url = new URL(form.url);
-    const tls = url.protocol === "https:";
-    return { name: `form ${url.pathname}`, kind: "form", port: Number(url.port) || (tls ? 443 : 80), tls, form };
-  });
 }
 
 /** The login targets among the UDP services that answered the scan (SNMP communities). */

@@ -1,7 +1,7 @@
 // One login service as the credential check drives it: whether attempts can be judged there, and
 // one attempt with one candidate. Each service has its own file beside this one.
-import type { FormLogin } from "../../../schema/types.js";
 import type { Candidate, LoginService } from "../credential-list.js";
+import type { WebForm } from "./form.js";
 
 export interface LoginTarget extends LoginService {
   port: number;
@@ -10,16 +10,20 @@ export interface LoginTarget extends LoginService {
   path?: string;
   /** How the HTTP or RTSP server asked for credentials. */
   scheme?: "basic" | "digest";
-  /** The descriptor's form login (kind "form"). */
-  form?: FormLogin;
+  /** A web form login (kind "form"): the descriptor's, or a known stack's. */
+  form?: WebForm;
 }
 
 export type Answer =
   /** `readOnly`: the login was shown to give read access only (an SNMP community whose SET was not accepted). */
   | { verdict: "success"; transcript?: string; readOnly?: boolean }
   | { verdict: "rejected"; transcript?: string }
-  /** The service cannot be tested this way; further attempts would tell nothing. */
-  | { verdict: "untestable"; reason: string };
+  /**
+   * The service cannot be tested this way; further attempts would tell nothing. `lockout`: it
+   * began refusing logins (a lockout, a rate limit): protection, and more attempts could lock the
+   * real account out.
+   */
+  | { verdict: "untestable"; reason: string; lockout?: boolean };
 
 /** The service takes no password at all (SSH with public keys only): no default password to find. */
 export interface NoPasswordLogin {
@@ -38,6 +42,8 @@ export interface Login {
   anonymousReportedBy?: string;
   /** At most this many attempts at once, where the service itself limits them (below the pace's). */
   lanes?: number;
+  /** The candidates this login can take, and those held back (below a lockout the service documents), with why. */
+  limit?(candidates: Candidate[]): { kept: Candidate[]; held?: { count: number; why: string } };
   /** A transport failure throws a TransportError: it is never a wrong password. */
   attempt(candidate: Candidate): Promise<Answer>;
 }
