@@ -3,16 +3,15 @@
 // every report is written as its device finishes (report.json last, atomically), so an
 // interrupted campaign keeps all it finished. Exit 0 every device complete, 2 bad input (checked
 // for every descriptor before anything is sent), 3 interrupted or some run incomplete.
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../reports/atomic.js";
 import { isPaceName, Pace } from "../core/pace.js";
 import { planRun } from "../core/plan.js";
-import type { Report } from "../core/report.js";
 import { builtinRegistry } from "../checks/index.js";
-import { loadDescriptorWithSource, validateReport, type SourceFile } from "../schema/load.js";
+import { loadDescriptorWithSource, type SourceFile } from "../schema/load.js";
 import type { Descriptor } from "../schema/types.js";
 import { CampaignProgress } from "./campaign-progress.js";
+import { writeCampaignSummary, type CampaignOutcome } from "./campaign-summary.js";
+import { finishedReport } from "./finished-report.js";
 import { certifyToFolder } from "./certify-to-folder.js";
 import { abortOnInterrupt } from "./interrupt.js";
 import { BadInput, type Io } from "./io.js";
@@ -27,6 +26,11 @@ export interface CampaignFlags {
   parallel?: string;
   redact?: boolean;
   reportUrlBase?: string;
+  /** Distributed: the Redis of the lab's workers (harness/queue). */
+  queue?: string;
+  queueCa?: string;
+  lab?: string;
+  retryIncomplete?: boolean;
 }
 
 const MAX_PARALLEL = 16;
@@ -35,26 +39,6 @@ interface Entry {
   device: Descriptor;
   source: SourceFile;
   dir: string;
-}
-
-interface Outcome {
-  id: string;
-  label: string;
-  complete: boolean;
-  skipped: boolean;
-}
-
-/** The finished report in dir, if there is one for this device and profile. */
-function finishedReport(dir: string, deviceId: string, profileId: string): Report | undefined {
-  const file = join(dir, "report.json");
-  if (!existsSync(file)) return undefined;
-  try {
-    const report = JSON.parse(readFileSync(file, "utf8")) as Report;
-    const finished = validateReport(report).length === 0 && report.complete && report.device.id === deviceId && report.profile.id === profileId;
-    return finished ? report : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function parallelism(value: string | undefined): number {
@@ -82,9 +66,21 @@ export async function campaignCommand(files: string[], flags: CampaignFlags, io:
     entries.push({ device: descriptor, source, dir: join(flags.out, descriptor.id) });
   }
 
+  const reportUrl = (id: string) => (base ? new URL(`${encodeURIComponent(id)}/report.html`, base).href : undefined);
+  if (flags.queue !== undefined) {
+    const { queuedCampaign } = await import("../queue/coordinator.js");
+    const summary = await queuedCampaign({
+      entries, out: flags.out, profile, profileName: flags.profile ?? DEFAULT_PROFILE, profileSources: sources, pace: paceName,
+      redact: !!flags.redact, reportUrl, queue: flags.queue, retryIncomplete: !!flags.retryIncomplete,
+      ...(flags.queueCa ? { queueCa: flags.queueCa } : {}), ...(flags.lab ? { lab: flags.lab } : {}),
+    }, io);
+    return writeCampaignSummary(flags.out, profile.id, summary, io.out);
+  }
+  if (flags.lab || flags.retryIncomplete || flags.queueCa) throw new BadInput("--lab, --retry-incomplete and --queue-ca go with --queue");
+
   const progress = new CampaignProgress(io.err as NodeJS.WriteStream, entries.length);
   const interrupt = abortOnInterrupt(io.err);
-  const outcomes = new Map<string, Outcome>();
+  const outcomes = new Map<string, CampaignOutcome>();
   const queue = [...entries];
   const worker = async () => {
     for (let entry = queue.shift(); entry && !interrupt.signal.aborted; entry = queue.shift()) {
@@ -120,9 +116,5 @@ export async function campaignCommand(files: string[], flags: CampaignFlags, io:
   }
 
   const summary = entries.map(({ device }) => outcomes.get(device.id) ?? { id: device.id, label: "not run", complete: false, skipped: false });
-  await writeFileAtomic(join(flags.out, "campaign.json"), `${JSON.stringify({ profile: profile.id, devices: summary }, null, 2)}\n`);
-  const complete = summary.filter((s) => s.complete).length;
-  const skipped = summary.filter((s) => s.skipped).length;
-  io.out.write(`campaign: ${complete}/${entries.length} devices complete (${skipped} from an earlier run), reports in ${flags.out}\n`);
-  return complete === entries.length ? 0 : 3;
+  return writeCampaignSummary(flags.out, profile.id, summary, io.out);
 }

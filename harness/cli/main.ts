@@ -102,7 +102,20 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .option("--parallel <n>", "devices certified at the same time (each at its pace)", "2")
     .option("--redact", "hide secrets found on the devices in the reports")
     .option("--report-url-base <url>", "where DIR will be published: each label.svg gets a QR code to <url>/<device id>/report.html")
+    .option("--queue <redis-url>", "distribute: queue each device for the workers of its lab (redis://HOST:PORT[/DB], rediss:// for TLS); DIR must be shared with them")
+    .option("--lab <name>", "with --queue: the lab of descriptors that name none")
+    .option("--retry-incomplete", "with --queue: run again the devices whose worker was lost mid-device")
+    .option("--queue-ca <pem>", "with rediss://: CA certificates to trust for Redis (default: the system's)")
     .action(async (devices: string[], flags: import("./campaign.js").CampaignFlags) => setExit(await (await import("./campaign.js")).campaignCommand(devices, flags, io)));
+
+  cmd.command("worker")
+    .description("take the devices of one lab from the queue and certify them as `campaign` would, until Ctrl-C")
+    .requiredOption("--queue <redis-url>", "the coordinator's Redis: redis://HOST:PORT[/DB], rediss:// for TLS (password in the URL or IOTCERT_REDIS_PASSWORD)")
+    .requiredOption("--lab <name>", "the lab network this machine is on: only its devices are taken")
+    .option("--concurrency <n>", "devices certified at the same time (each at its pace)", "1")
+    .option("--queue-ca <pem>", "with rediss://: CA certificates to trust for Redis (default: the system's)")
+    .option("--name <name>", "this worker's name in the coordinator's messages (default host:pid)")
+    .action(async (flags: import("../queue/worker.js").WorkerFlags) => setExit(await (await import("../queue/worker.js")).workerCommand(flags, io)));
 
   cmd.command("compare")
     .description("put many devices' reports side by side: compare.html (sortable, with labels) and compare.csv")

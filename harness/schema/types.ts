@@ -91,6 +91,8 @@ export interface Descriptor {
   attestations?: Record<string, Attestation>;
   loginForms?: FormLogin[];
   siblings?: (string | SiblingAddress)[];
+  /** The lab network it is attached to: distributed campaigns queue it for that lab's workers. */
+  lab?: string;
 }
 
 export type Level = string;
