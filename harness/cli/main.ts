@@ -93,13 +93,20 @@ function program(io: Io, setExit: (code: number) => void): Command {
     .action(async (oldFile: string, newFile: string, flags: { json?: boolean }) => setExit(await (await import("./diff.js")).diffCommand(oldFile, newFile, flags, io)));
 
   cmd.command("campaign")
-    .description("certify many devices, a few at a time, one report folder each; a rerun skips devices already done")
+    .description("certify many devices, a few at a time, one report folder each (DIR/<id>/mqtt-observation.json and mud-capture.pcap[ng] are read when there); a rerun skips devices already done with the same inputs")
     .argument("<devices...>", "device descriptors (YAML)")
     .requiredOption("--out <dir>", "output folder, one sub-folder per device id")
     .option("--profile <id|file>", "certification profile", "etsi-en-303-645")
     .option("--pace <pace>", "gentle, normal or fast, for each device", "normal")
     .option("--parallel <n>", "devices certified at the same time (each at its pace)", "2")
+    .option("--only <globs>", "run only these checks (and what they depend on), e.g. surface.*,credentials.*")
     .option("--redact", "hide secrets found on the devices in the reports")
+    .option("--allow-fragile", "also send payloads to fragile ports (raw print and the like)")
+    .option("--state-changing", "let checks that may change the devices run (the profile must name them)")
+    .option("--credentials <file>", "your own user:password list, tried on every device after its declared credentials")
+    .option("--attestations <file>", "a device's attestation file from iotcert attest --file (repeat, one per device; each names its device)", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option("--mud-trust <ca.pem>", "trust anchor for MUD file signatures (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option("--update-trust <ca.pem>", "trust anchor for the update servers' TLS certificates (repeat for more)", (v: string, p: string[]) => [...p, v], [] as string[])
     .option("--report-url-base <url>", "where DIR will be published: each label.svg gets a QR code to <url>/<device id>/report.html")
     .action(async (devices: string[], flags: import("./campaign.js").CampaignFlags) => setExit(await (await import("./campaign.js")).campaignCommand(devices, flags, io)));
 
