@@ -106,6 +106,17 @@ describe.skipIf(!!noRoot)(`a device on an address nothing answers${noRoot ? ` (s
     expect(read(out, "label.svg")).not.toContain("NOT TESTED");
   }, 120_000);
 
+  it("diff and compare do not read a report that tested nothing as a grade", async () => {
+    const nobody = join(tmp, "nobody", "report.json");
+    const diff = await iotcert("diff", nobody, nobody);
+    expect(diff.code).toBe(1);
+    expect(diff.out).toContain("the new run did not test the device: the device was not reached");
+    const out = join(tmp, "compare");
+    expect((await iotcert("compare", nobody, join(tmp, "closed", "report.json"), "--out", out)).code).toBe(0);
+    expect(read(out, "compare.html")).toContain(">NOT TESTED</span> (incomplete)");
+    expect(read(out, "compare.csv")).toMatch(/^nobody,V,M,1,etsi-en-303-645,not-tested,false,/m);
+  });
+
   it("campaign: the unreached device is not complete, the campaign exits 3, and a rerun tries it again", async () => {
     const out = join(tmp, "campaign");
     const files = [descriptor("c-nobody", network(NOBODY)), descriptor("c-closed", network(HOST))];
