@@ -130,7 +130,7 @@ export async function campaignCommand(files: string[], flags: CampaignFlags, io:
         id: device.id, label: report.label.level, complete: report.complete, skipped: false,
         ...(report.incompleteReason ? { reason: report.incompleteReason } : {}),
       });
-      progress.log(`${terminalSafe(device.id)}: ${labelLine(report)}${report.complete ? "" : " (incomplete: will run again)"}\n`, io.out);
+      progress.log(`${terminalSafe(device.id)}: ${labelLine(report)}${report.complete ? "" : "; will run again"}\n`, io.out);
       progress.finished(device.id);
     }
   };
