@@ -5,8 +5,8 @@ import { terminalSafe } from "./terminal-safe.js";
 
 /** "label HIGH", "label LOW (incomplete run: …)", or "NOT TESTED (the device was not reached: …)". */
 export function labelLine(report: Report): string {
+  if (report.label.level === NOT_TESTED) return `NOT TESTED (${terminalSafe(report.label.reason)})`;
   const why = report.incompleteReason ? `: ${terminalSafe(report.incompleteReason)}` : "";
-  if (report.label.level === NOT_TESTED) return `NOT TESTED (${report.incompleteReason ? terminalSafe(report.incompleteReason) : "the device was not reached"})`;
   return `label ${report.label.level.toUpperCase()}${report.complete ? "" : ` (incomplete run${why})`}`;
 }
 

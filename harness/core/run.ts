@@ -35,7 +35,7 @@ export interface RunRequest {
   signal: AbortSignal;
   only?: string[];
   version: string;
-  /** The files the descriptor and profile came from, for the report's audit record. */
+  /** The files the inputs came from (descriptor, profile, attestations, lists, anchors…), for the report's audit record. */
   inputs?: RunInputs;
   onProgress?: (progress: RunProgress) => void;
 }
