@@ -4,6 +4,7 @@
 // stays one self-contained file whose only script is the sorter, allowed by its hash.
 import { createHash } from "node:crypto";
 import type { Report } from "../harness/core/report.js";
+import { NO_LABEL, NOT_TESTED } from "../harness/grading/grade.js";
 import { escapeHtml as e, visibleText } from "./escape.js";
 import { levelLook } from "./levels.js";
 
@@ -30,10 +31,10 @@ function provisionColumns(entries: CompareEntry[]): Column[] {
 const GLYPH: Record<string, string> = { pass: "✓", fail: "✗", inconclusive: "?", error: "!", "not-applicable": "–" };
 const VERDICT_ORDER = ["fail", "error", "inconclusive", "not-applicable", "pass"];
 
-/** A label's place on its profile's scale, for sorting: none 0, then the levels from lowest. */
+/** A label's place on its profile's scale, for sorting: not tested 0, none 1, then the levels from lowest. */
 function labelRank(report: Report): number {
   const levels = report.profile.levels ?? ["low", "medium", "high"];
-  return Math.max(0, ["none", ...levels].indexOf(report.label.level));
+  return Math.max(0, [NOT_TESTED, NO_LABEL, ...levels].indexOf(report.label.level));
 }
 
 // Sorts the table by the clicked column, using each cell's data-sort; numbers numerically.
@@ -67,7 +68,7 @@ th.p{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-w
 
 function levelBadge(level: string): string {
   const look = levelLook(level);
-  return `<span class="badge" style="background:${look.fill};color:${look.ink}">${e(level === "none" ? "NONE" : level.toUpperCase())}</span>`;
+  return `<span class="badge" style="background:${look.fill};color:${look.ink}">${e(level === NOT_TESTED ? "NOT TESTED" : level.toUpperCase())}</span>`;
 }
 
 export function renderCompareHtml(entries: CompareEntry[], generatedAt = new Date()): string {

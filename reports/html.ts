@@ -3,6 +3,7 @@
 // come from fixed tables, never from the report.
 import type { CheckResult, ProvisionResult, Report } from "../harness/core/report.js";
 import type { Finding, Target } from "../harness/core/types.js";
+import { NO_LABEL, NOT_TESTED } from "../harness/grading/grade.js";
 import { escapeHtml as e } from "./escape.js";
 import { REPORT_CSS } from "./html-style.js";
 import { levelLook } from "./levels.js";
@@ -29,7 +30,7 @@ function num(n: number): string {
 }
 
 function levelName(level: string): string {
-  return level === "none" ? "Not certifiable" : level;
+  return level === NO_LABEL ? "Not certifiable" : level === NOT_TESTED ? "Not tested" : level;
 }
 
 function levelBadge(level: string): string {
@@ -109,7 +110,12 @@ function header(report: Report): string {
 
 function notices(report: Report): string {
   const out: string[] = [];
-  if (!report.complete) {
+  if (report.label.level === NOT_TESTED) {
+    out.push(
+      `<div class="notice notice-warn" role="alert"><strong>Not tested.</strong> ${e(report.incompleteReason ?? report.label.reason)}. ` +
+        `Nothing was observed on the device, so this report grades nothing and is not a certification.</div>`,
+    );
+  } else if (!report.complete) {
     const why = report.incompleteReason ? `: ${e(report.incompleteReason)}` : "";
     out.push(
       `<div class="notice notice-warn" role="alert"><strong>Incomplete run.</strong> The run stopped before every check had finished${why}. ` +

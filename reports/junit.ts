@@ -42,6 +42,7 @@ export function renderJunit(report: Report): string {
     ["label.reason", report.label.reason],
     ["device", `${d.vendor} ${d.model} ${d.firmware} (${d.id})`],
     ["complete", String(report.complete)],
+    ...(report.incompleteReason ? [["incompleteReason", report.incompleteReason]] : []),
     ["harness", `iotcert ${report.harness.version}`],
   ].map(([name, value]) => `      <property name="${x(name!)}" value="${x(value!)}"/>`);
   return `<?xml version="1.0" encoding="UTF-8"?>

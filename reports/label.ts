@@ -1,5 +1,6 @@
 // label.svg: the consumer label, read at a glance like an energy label.
 import type { Report } from "../harness/core/report.js";
+import { NOT_TESTED } from "../harness/grading/grade.js";
 import { escapeHtml, visibleText } from "./escape.js";
 import { STANDARD_LEVELS, levelLook } from "./levels.js";
 import { qrPath } from "./qr.js";
@@ -62,7 +63,7 @@ function text(x: number, y: number, content: string, o: TextOptions): string {
 // level-1…level-4); else the standard scale.
 function scaleLevels(reached: string, profileLevels?: string[]): string[] {
   const levels: string[] = profileLevels?.length ? [...profileLevels].reverse().concat("none") : [...STANDARD_LEVELS];
-  if (!levels.includes(reached)) levels.push(reached);
+  if (!levels.includes(reached) && reached !== NOT_TESTED) levels.push(reached);
   return levels;
 }
 
@@ -85,10 +86,21 @@ function reportLink(url: string, top: number): string {
   ].join("\n");
 }
 
+// A device the run never reached has no place on the scale: every arrow faded, stamped across.
+function notTestedStamp(top: number, rows: number): string {
+  const height = rows * (ROW_HEIGHT + ROW_GAP) - ROW_GAP;
+  const y = top + height / 2 - 24;
+  return [
+    `<rect x="${MARGIN}" y="${y}" width="${WIDTH - 2 * MARGIN}" height="48" rx="4" fill="#ffffff" stroke="#1a1a1a" stroke-width="3"/>`,
+    text(WIDTH / 2, y + 33, "NOT TESTED", { size: 26, weight: "bold", anchor: "middle" }),
+  ].join("");
+}
+
 // One arrow per level, longer as the level gets worse; the reached one is opaque and has the
 // black pointer beside it, the others are faded.
 function scale(reached: string, top: number, profileLevels?: string[]): string {
-  return scaleLevels(reached, profileLevels)
+  const levels = scaleLevels(reached, profileLevels);
+  const arrows = levels
     .map((level, i) => {
       const look = levelLook(level);
       const y = top + i * (ROW_HEIGHT + ROW_GAP);
@@ -111,6 +123,7 @@ function scale(reached: string, top: number, profileLevels?: string[]): string {
       return `<g>${arrow}${name}</g>${pointer}${big}`;
     })
     .join("\n");
+  return reached === NOT_TESTED ? `${arrows}\n${notTestedStamp(top, levels.length)}` : arrows;
 }
 
 function testDate(finishedAt: string): string {
@@ -141,14 +154,18 @@ export function renderLabel(report: Report, opts: { reportUrl?: string } = {}): 
     `<line x1="${MARGIN}" y1="${profileTop - 8}" x2="${WIDTH - MARGIN}" y2="${profileTop - 8}" stroke="#dee2e6"/>`,
     text(MARGIN, profileTop + 10, "PROFILE", { size: 10, weight: "bold", fill: muted }),
     text(MARGIN, profileTop + 28, fit(report.profile.title, 13, inner), { size: 13 }),
-    text(MARGIN, profileTop + 50, `Tested ${testDate(report.finishedAt)}`, { size: 12 }),
   ];
-  if (!report.complete) {
-    parts.push(text(WIDTH - MARGIN, profileTop + 50, "incomplete run", { size: 12, weight: "bold", fill: "#c92a2a", anchor: "end" }));
+  if (level === NOT_TESTED) {
+    parts.push(text(MARGIN, profileTop + 50, `Device not reached ${testDate(report.finishedAt)}`, { size: 12, weight: "bold", fill: "#c92a2a" }));
+  } else {
+    parts.push(text(MARGIN, profileTop + 50, `Tested ${testDate(report.finishedAt)}`, { size: 12 }));
+    if (!report.complete) {
+      parts.push(text(WIDTH - MARGIN, profileTop + 50, "incomplete run", { size: 12, weight: "bold", fill: "#c92a2a", anchor: "end" }));
+    }
   }
   parts.push(text(MARGIN, profileTop + 76, fit(`Graded by iotcert ${report.harness.version}`, 10, inner), { size: 10, fill: muted }));
   if (opts.reportUrl !== undefined) parts.push(reportLink(opts.reportUrl, linkTop));
-  const title = `IoT security label: ${level.toUpperCase()}, ${report.device.vendor} ${report.device.model}`;
+  const title = `IoT security label: ${level === NOT_TESTED ? "NOT TESTED" : level.toUpperCase()}, ${report.device.vendor} ${report.device.model}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" role="img" aria-labelledby="label-title">
 <title id="label-title">${escapeHtml(fit(title, 1, 120))}</title>
 ${parts.join("\n")}

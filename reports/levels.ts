@@ -12,6 +12,8 @@ const LOOKS = new Map<string, LevelLook>([
   ["medium", { key: "medium", fill: "#f2b705", ink: "#1a1a1a" }],
   ["low", { key: "low", fill: "#d9480f", ink: "#ffffff" }],
   ["none", { key: "none", fill: "#c92a2a", ink: "#ffffff" }],
+  // Not a grade: the run never reached the device (harness/core/contact.ts).
+  ["not-tested", { key: "not-tested", fill: "#e9ecef", ink: "#1a1a1a" }],
 ]);
 
 // A profile may define levels of its own (a national label's "A"-"C"); they get a neutral look.

@@ -57,7 +57,11 @@ export function renderSarif(report: Report): string {
     runs: [{
       tool: { driver: { name: "iotcert", version: report.harness.version, rules } },
       automationDetails: { id: `iotcert/${report.profile.id}/${d.id}/` },
-      invocations: [{ executionSuccessful: report.complete, startTimeUtc: report.startedAt, endTimeUtc: report.finishedAt }],
+      invocations: [{
+        executionSuccessful: report.complete, startTimeUtc: report.startedAt, endTimeUtc: report.finishedAt,
+        // Why the run is not a certification (interrupted, or the device never reached), where code-scanning UIs show tool problems.
+        ...(report.incompleteReason ? { toolExecutionNotifications: [{ level: "error", message: { text: report.incompleteReason } }] } : {}),
+      }],
       results,
       properties: {
         device: { id: d.id, vendor: d.vendor, model: d.model, firmware: d.firmware },

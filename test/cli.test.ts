@@ -52,7 +52,9 @@ describe("iotcert validate", () => {
 });
 
 describe("iotcert run", () => {
-  it("on an address that does not answer: inconclusive verdicts, label none, no pass, no stack trace", async () => {
+  // Loopback answers RST on every closed port: the host is there, so the run reached it and grades
+  // it. An address nothing answers is not tested (test/unreached.test.ts).
+  it("on an address where every port is closed: reached (RST), inconclusive verdicts, label none, no pass, no stack trace", async () => {
     const device = writeYaml("silent.yaml", { id: "silent", vendor: "V", model: "M", firmware: "1", network: { address: "127.0.0.9", tcpPorts: "40000-40063" } });
     const out = join(tmp, "silent");
     const r = await iotcert("run", device, "--out", out, "--pace", "fast");
@@ -60,6 +62,8 @@ describe("iotcert run", () => {
     expect(r.err).not.toMatch(/\n\s+at /);
     const report = readReport(out);
     expect(report.label.level).toBe("none");
+    expect(report.complete).toBe(true);
+    expect(report.probes.find((p) => p.check === "surface.tcp-ports")).toMatchObject({ address: "127.0.0.9", answered: true });
     expect(report.checks.length).toBeGreaterThan(0);
     expect(report.checks.filter((c) => c.verdict === "pass")).toEqual([]);
     // Only the checks that judge the descriptor's own declarations (none here) may fail without the device

@@ -221,7 +221,7 @@ describe("siblings and the scope guard", () => {
     await writeFile(join(dir, "nonet.yaml"), "id: plug-unit3\nvendor: Acme\nmodel: P1\nfirmware: \"1\"\n");
     const device = mainUnit(["unit2.yaml", { address: "192.0.2.12" }]);
     const found = await loadSiblings(device, join(dir, "unit1.yaml"));
-    expect(found).toEqual([{ namedAs: "unit2.yaml", id: "plug-unit2", address: "192.0.2.11" }]);
+    expect(found).toEqual([{ namedAs: "unit2.yaml", id: "plug-unit2", address: "192.0.2.11", source: { path: join(dir, "unit2.yaml"), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } }]);
     expect(siblingsOf(device, found).map((s) => s.address)).toEqual(["192.0.2.12", "192.0.2.11"]);
     await expect(loadSiblings(mainUnit(["nonet.yaml"]), join(dir, "unit1.yaml"))).rejects.toThrow(/siblings\[0\]: nonet.yaml has no network.address/);
   });

@@ -8,8 +8,8 @@ export interface CampaignOutcome {
   label: string;
   complete: boolean;
   skipped: boolean;
-  /** Why a device has no complete report, when the campaign knows ("worker lost"). */
-  incomplete?: string;
+  /** Why a device has no complete report, when the campaign knows ("worker lost", "the device was not reached …"). */
+  reason?: string;
 }
 
 /** Writes campaign.json and prints the summary; the exit code: 0 every device complete, else 3. */

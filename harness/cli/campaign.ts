@@ -1,31 +1,32 @@
 // iotcert campaign DEVICES… --out DIR: certify many devices, a few at a time, one folder each.
-// Resumable: a device whose folder holds a complete report for the same profile is skipped, and
+// Every device is run as `iotcert run` would run it with the same flags (run-request.ts); its
+// MQTT observation and MUD capture are taken from its own folder, its attestation file from
+// the --attestations file that names it.
+// Resumable: a device whose folder holds a complete report made from the same inputs (the audit
+// record: descriptor, profile, every file and option) is skipped, and
 // every report is written as its device finishes (report.json last, atomically), so an
 // interrupted campaign keeps all it finished. Exit 0 every device complete, 2 bad input (checked
 // for every descriptor before anything is sent), 3 interrupted or some run incomplete.
 import { join } from "node:path";
-import { isPaceName, Pace } from "../core/pace.js";
-import { planRun } from "../core/plan.js";
-import { builtinRegistry } from "../checks/index.js";
-import { loadDescriptorWithSource, type SourceFile } from "../schema/load.js";
-import type { Descriptor } from "../schema/types.js";
+import { loadAttestationFileWithSource } from "../schema/load.js";
 import { CampaignProgress } from "./campaign-progress.js";
 import { writeCampaignSummary, type CampaignOutcome } from "./campaign-summary.js";
-import { finishedReport } from "./finished-report.js";
 import { certifyToFolder } from "./certify-to-folder.js";
+import { finishedRunReport } from "./finished-report.js";
 import { abortOnInterrupt } from "./interrupt.js";
 import { BadInput, type Io } from "./io.js";
-import { DEFAULT_PROFILE, resolveProfileWithSources } from "./profiles-source.js";
+import { labelLine } from "./print-outcome.js";
+import { DEFAULT_PROFILE } from "./profiles-source.js";
+import { folderRun, loadDevice, readSharedRun, type LoadedDevice, type RunInputFlags } from "./run-request.js";
 import { checkReportUrl } from "./run.js";
 import { terminalSafe } from "./terminal-safe.js";
 
-export interface CampaignFlags {
+export interface CampaignFlags extends RunInputFlags {
   out: string;
-  profile?: string;
-  pace?: string;
   parallel?: string;
-  redact?: boolean;
   reportUrlBase?: string;
+  /** Attestation files, each about the device its `device` names. */
+  attestations?: string[];
   /** Distributed: the Redis of the lab's workers (harness/queue). */
   queue?: string;
   queueCa?: string;
@@ -36,9 +37,20 @@ export interface CampaignFlags {
 const MAX_PARALLEL = 16;
 
 interface Entry {
-  device: Descriptor;
-  source: SourceFile;
+  unit: LoadedDevice;
   dir: string;
+}
+
+/** Each --attestations file by the device it is about (its `device`); two about one device is a mistake. */
+async function attestationFiles(files: string[]): Promise<Map<string, string>> {
+  const byDevice = new Map<string, string>();
+  for (const file of files) {
+    const { device } = await loadAttestationFileWithSource(file);
+    const other = byDevice.get(device);
+    if (other) throw new BadInput(`--attestations ${file} and ${other} are both about "${device}"`);
+    byDevice.set(device, file);
+  }
+  return byDevice;
 }
 
 function parallelism(value: string | undefined): number {
@@ -48,33 +60,35 @@ function parallelism(value: string | undefined): number {
 }
 
 export async function campaignCommand(files: string[], flags: CampaignFlags, io: Io): Promise<number> {
-  const paceName = flags.pace ?? "normal";
-  if (!isPaceName(paceName)) throw new BadInput(`--pace must be gentle, normal or fast, not "${paceName}"`);
   const parallel = parallelism(flags.parallel);
   const base = flags.reportUrlBase === undefined ? undefined : checkReportUrl(flags.reportUrlBase.endsWith("/") ? flags.reportUrlBase : `${flags.reportUrlBase}/`, "--report-url-base");
-  const { profile, sources } = await resolveProfileWithSources(flags.profile ?? DEFAULT_PROFILE);
-  planRun(profile, builtinRegistry());
+  const shared = await readSharedRun(flags);
 
-  // Every descriptor is loaded before any device is contacted: one bad file stops the campaign.
+  // Every input is read before any device is contacted: one bad file stops the campaign.
+  const attestations = await attestationFiles(flags.attestations ?? []);
   const entries: Entry[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const { descriptor, source } = await loadDescriptorWithSource(file);
-    const other = seen.get(descriptor.id);
-    if (other) throw new BadInput(`${file} and ${other} both describe device "${descriptor.id}": ids name the report folders and must differ`);
-    seen.set(descriptor.id, file);
-    entries.push({ device: descriptor, source, dir: join(flags.out, descriptor.id) });
+    const unit = await loadDevice(file, (id) => attestations.get(id));
+    const other = seen.get(unit.device.id);
+    if (other) throw new BadInput(`${file} and ${other} both describe device "${unit.device.id}": ids name the report folders and must differ`);
+    seen.set(unit.device.id, file);
+    entries.push({ unit, dir: join(flags.out, unit.device.id) });
+  }
+  for (const [device, file] of attestations) {
+    if (!seen.has(device)) throw new BadInput(`--attestations ${file} is about "${device}", which is not a device of this campaign`);
   }
 
-  const reportUrl = (id: string) => (base ? new URL(`${encodeURIComponent(id)}/report.html`, base).href : undefined);
   if (flags.queue !== undefined) {
     const { queuedCampaign } = await import("../queue/coordinator.js");
     const summary = await queuedCampaign({
-      entries, out: flags.out, profile, profileName: flags.profile ?? DEFAULT_PROFILE, profileSources: sources, pace: paceName,
-      redact: !!flags.redact, reportUrl, queue: flags.queue, retryIncomplete: !!flags.retryIncomplete,
+      entries: entries.map(({ unit, dir }) => ({ device: unit.device, source: unit.source, dir })),
+      out: flags.out, profile: shared.profile, profileName: flags.profile ?? DEFAULT_PROFILE, profileSources: shared.inputs.profile ?? [],
+      pace: shared.paceName, redact: shared.redact, queue: flags.queue, retryIncomplete: !!flags.retryIncomplete,
+      reportUrl: (id) => (base ? new URL(`${encodeURIComponent(id)}/report.html`, base).href : undefined),
       ...(flags.queueCa ? { queueCa: flags.queueCa } : {}), ...(flags.lab ? { lab: flags.lab } : {}),
     }, io);
-    return writeCampaignSummary(flags.out, profile.id, summary, io.out);
+    return writeCampaignSummary(flags.out, shared.profile.id, summary, io.out);
   }
   if (flags.lab || flags.retryIncomplete || flags.queueCa) throw new BadInput("--lab, --retry-incomplete and --queue-ca go with --queue");
 
@@ -84,27 +98,26 @@ export async function campaignCommand(files: string[], flags: CampaignFlags, io:
   const queue = [...entries];
   const worker = async () => {
     for (let entry = queue.shift(); entry && !interrupt.signal.aborted; entry = queue.shift()) {
-      const { device, dir } = entry;
-      const done = finishedReport(dir, device.id, profile.id);
+      const { unit: { device }, dir } = entry;
+      const run = await folderRun(shared, entry.unit, {
+        out: dir,
+        captureFromFolder: true,
+        ...(base ? { reportUrl: new URL(`${encodeURIComponent(device.id)}/report.html`, base).href } : {}),
+      }, io.err);
+      const done = finishedRunReport(dir, run);
       if (done) {
         outcomes.set(device.id, { id: device.id, label: done.label.level, complete: true, skipped: true });
-        progress.log(`${terminalSafe(device.id)}: label ${done.label.level.toUpperCase()} (done before, skipped)\n`, io.out);
+        progress.log(`${terminalSafe(device.id)}: ${labelLine(done)} (done before, skipped)\n`, io.out);
         progress.finished(device.id);
         continue;
       }
       progress.started(device.id);
-      const { report } = await certifyToFolder({
-        device, profile, out: dir,
-        pace: Pace.named(paceName),
-        options: { allowFragile: false, stateChanging: false },
-        signal: interrupt.signal,
-        inputs: { descriptor: entry.source, profile: sources },
-        redact: !!flags.redact,
-        ...(base ? { reportUrl: new URL(`${encodeURIComponent(device.id)}/report.html`, base).href } : {}),
-        onProgress: (p) => progress.progress(device.id, p),
+      const { report } = await certifyToFolder({ ...run, signal: interrupt.signal, onProgress: (p) => progress.progress(device.id, p) });
+      outcomes.set(device.id, {
+        id: device.id, label: report.label.level, complete: report.complete, skipped: false,
+        ...(report.incompleteReason ? { reason: report.incompleteReason } : {}),
       });
-      outcomes.set(device.id, { id: device.id, label: report.label.level, complete: report.complete, skipped: false });
-      progress.log(`${terminalSafe(device.id)}: label ${report.label.level.toUpperCase()}${report.complete ? "" : " (incomplete: will run again)"}\n`, io.out);
+      progress.log(`${terminalSafe(device.id)}: ${labelLine(report)}${report.complete ? "" : "; will run again"}\n`, io.out);
       progress.finished(device.id);
     }
   };
@@ -115,6 +128,6 @@ export async function campaignCommand(files: string[], flags: CampaignFlags, io:
     interrupt.dispose();
   }
 
-  const summary = entries.map(({ device }) => outcomes.get(device.id) ?? { id: device.id, label: "not run", complete: false, skipped: false });
-  return writeCampaignSummary(flags.out, profile.id, summary, io.out);
+  const summary = entries.map(({ unit: { device } }) => outcomes.get(device.id) ?? { id: device.id, label: "not run", complete: false, skipped: false });
+  return writeCampaignSummary(flags.out, shared.profile.id, summary, io.out);
 }

@@ -1,7 +1,8 @@
 // What a run sent to the device: probes counted by check, address and protocol with the ports
 // they went to and when the first and the last of them went out, so a report says what was done
 // and when, and a second lab can repeat it. A full port scan is one line ("1-65535"), not 65535
-// lines with a time each.
+// lines with a time each. Each line also says whether the device answered any of them, which is
+// how the engine tells a device it never reached (contact.ts).
 import { formatPortSet } from "./ports.js";
 
 export interface ProbeCount {
@@ -14,6 +15,8 @@ export interface ProbeCount {
   /** When the first and the last of these probes were sent (ISO 8601). */
   firstAt: string;
   lastAt: string;
+  /** Present when the device answered at least one of them (see Evidence.answer). */
+  answered?: true;
 }
 
 interface Tally {
@@ -24,6 +27,7 @@ interface Tally {
   count: number;
   firstAt: number;
   lastAt: number;
+  answered: boolean;
 }
 
 export class ProbeLedger {
@@ -33,11 +37,21 @@ export class ProbeLedger {
     this.recordMany(check, address, [port], protocol, at);
   }
 
+  /** The device answered a probe of this check to this address over this protocol. */
+  answered(check: string, address: string, protocol: string): void {
+    const tally = this.#tallies.get(this.#key(check, address, protocol));
+    if (tally) tally.answered = true;
+  }
+
+  #key(check: string, address: string, protocol: string): string {
+    return `${check}\u0000${address}\u0000${protocol}`;
+  }
+
   /** Probes to many ports of one address at once (a sweep's batch), counted as one each. */
   recordMany(check: string, address: string, ports: ArrayLike<number>, protocol: string, at = Date.now()): void {
-    const key = `${check}\u0000${address}\u0000${protocol}`;
+    const key = this.#key(check, address, protocol);
     let tally = this.#tallies.get(key);
-    if (!tally) this.#tallies.set(key, (tally = { check, address, protocol, ports: new Set(), count: 0, firstAt: at, lastAt: at }));
+    if (!tally) this.#tallies.set(key, (tally = { check, address, protocol, ports: new Set(), count: 0, firstAt: at, lastAt: at, answered: false }));
     tally.count += ports.length;
     tally.firstAt = Math.min(tally.firstAt, at);
     tally.lastAt = Math.max(tally.lastAt, at);
@@ -45,9 +59,10 @@ export class ProbeLedger {
   }
 
   all(): ProbeCount[] {
-    return [...this.#tallies.values()].map(({ check, address, protocol, ports, count, firstAt, lastAt }) => ({
+    return [...this.#tallies.values()].map(({ check, address, protocol, ports, count, firstAt, lastAt, answered }) => ({
       check, address, ports: formatPortSet(ports), protocol, count,
       firstAt: new Date(firstAt).toISOString(), lastAt: new Date(lastAt).toISOString(),
+      ...(answered ? { answered: true as const } : {}),
     }));
   }
 }
@@ -65,5 +80,14 @@ export class Evidence {
 
   probes(address: string, ports: ArrayLike<number>, protocol: string): void {
     this.ledger.recordMany(this.check, address, ports, protocol);
+  }
+
+  /**
+   * Something came back from the device itself to a probe sent over `protocol`: a TCP SYN-ACK or
+   * RST, a UDP datagram or ICMP port unreachable, a BLE advertisement, bytes on a serial line. A
+   * timeout or "no route to host" is no answer: it may come from nobody, or from a router.
+   */
+  answer(address: string, protocol: string): void {
+    this.ledger.answered(this.check, address, protocol);
   }
 }

@@ -1,10 +1,13 @@
 // The run loop: plan → checks in dependency order (paced, time-limited, watched by the heartbeat)
 // → grade → report. A check that throws is an `error`; an interrupted run still yields a report.
+// A run that got no answer from the device at all is incomplete and its label "not-tested".
 import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { Descriptor, Profile } from "../schema/types.js";
-import { grade } from "../grading/grade.js";
+import { grade, NOT_TESTED } from "../grading/grade.js";
 import { auditRecord, type RunInputs } from "./audit.js";
+import { notReached } from "./contact.js";
+import { fileSource } from "./file-source.js";
 import { Evidence, ProbeLedger } from "./evidence.js";
 import { FactStore } from "./facts.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -32,7 +35,7 @@ export interface RunRequest {
   signal: AbortSignal;
   only?: string[];
   version: string;
-  /** The files the descriptor and profile came from, for the report's audit record. */
+  /** The files the inputs came from (descriptor, profile, attestations, lists, anchors…), for the report's audit record. */
   inputs?: RunInputs;
   onProgress?: (progress: RunProgress) => void;
 }
@@ -44,6 +47,17 @@ const TRANSPORT_PRESENT: Record<Transport, (d: Descriptor) => boolean> = {
   ble: (d) => !!d.ble,
   serial: (d) => !!d.serial,
 };
+
+/**
+ * The inputs, with the capture the mud.* checks read hashed here when the caller did not; one
+ * that cannot be read was not read by the checks either.
+ */
+async function withCapture(req: RunRequest): Promise<RunInputs | undefined> {
+  const capture = req.options.mudCapture;
+  if (capture === undefined || req.inputs?.mudCapture) return req.inputs;
+  const source = await fileSource(capture).catch(() => undefined);
+  return source ? { ...req.inputs, mudCapture: source } : req.inputs;
+}
 
 class CheckAborted extends Error {
   override readonly name = "CheckAborted";
@@ -190,6 +204,13 @@ export async function certify(req: RunRequest): Promise<Report> {
     ...engineFindings,
   ];
   const graded = grade(profile, new Map(checks.map((c) => [c.id, c.verdict])), device);
+  const probes = ledger.all();
+  // An interrupted run says so; one that ran to the end without an answer never tested the device.
+  const unreached = interrupted ? undefined : notReached(device, probes);
+  if (unreached) log.warn({ tried: unreached.tried }, "the device was not reached");
+  const incompleteReason = interrupted
+    ? String(req.signal.reason instanceof Error ? req.signal.reason.message : req.signal.reason ?? "interrupted")
+    : unreached?.reason;
   const services = new Map((facts.get("tcp.services") ?? []).map((s) => [s.port, s]));
 
   return {
@@ -201,12 +222,12 @@ export async function certify(req: RunRequest): Promise<Report> {
     },
     profile: { id: profile.id, title: profile.title, levels: profile.levels },
     pace: pace.settings.name,
-    audit: auditRecord(device, profile, pace.settings, req.options, req.only, req.inputs),
+    audit: auditRecord(device, profile, pace.settings, req.options, req.only, await withCapture(req)),
     startedAt,
     finishedAt: new Date().toISOString(),
-    complete: !interrupted,
-    ...(interrupted ? { incompleteReason: String(req.signal.reason instanceof Error ? req.signal.reason.message : req.signal.reason ?? "interrupted") } : {}),
-    label: graded.label,
+    complete: incompleteReason === undefined,
+    ...(incompleteReason === undefined ? {} : { incompleteReason }),
+    label: unreached ? { level: NOT_TESTED, heldBy: [], reason: unreached.reason } : graded.label,
     provisions: graded.provisions,
     checks,
     findings,
@@ -218,7 +239,7 @@ export async function certify(req: RunRequest): Promise<Report> {
       udp: (facts.get("udp.services") ?? []).map(({ port, service, product }) => ({ port, service, ...(product ? { product } : {}) })),
       ...(facts.has("tls.certificates") ? { certificates: facts.get("tls.certificates")!.map(({ der: _der, ...rest }) => rest) } : {}),
     },
-    probes: ledger.all(),
+    probes,
     redacted: false,
   };
 }

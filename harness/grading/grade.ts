@@ -4,6 +4,8 @@ import type { ProvisionResult } from "../core/report.js";
 import type { Verdict } from "../core/types.js";
 
 export const NO_LABEL = "none";
+/** The label of a run that never reached the device: no grade at all, below "none". */
+export const NOT_TESTED = "not-tested";
 
 export interface Label {
   level: string;

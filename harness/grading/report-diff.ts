@@ -2,7 +2,7 @@
 // fixed, which provisions changed, whether the label moved, and whether any of it is a regression.
 import type { Report } from "../core/report.js";
 import type { Finding, Verdict } from "../core/types.js";
-import { NO_LABEL } from "./grade.js";
+import { NO_LABEL, NOT_TESTED } from "./grade.js";
 
 export interface ReportDiff {
   label: { old: string; new: string; change: "up" | "down" | "same" };
@@ -34,8 +34,9 @@ function key(f: Finding): string {
 // Met, then not established, then failed: a move to the right is worse.
 const RANK: Record<Verdict | "absent", number> = { pass: 0, "not-applicable": 0, absent: 1, inconclusive: 1, error: 1, fail: 2 };
 
+/** not-tested below none, then the profile's levels from lowest. */
 function levelRank(levels: string[], level: string): number {
-  return [NO_LABEL, ...levels].indexOf(level);
+  return [NOT_TESTED, NO_LABEL, ...levels].indexOf(level);
 }
 
 export function diffReports(old: Report, now: Report): ReportDiff {
@@ -62,7 +63,9 @@ export function diffReports(old: Report, now: Report): ReportDiff {
   const change = newRank < oldRank ? "down" : newRank > oldRank ? "up" : old.label.level === now.label.level ? "same" : "down";
 
   const reasons: string[] = [];
-  if (change === "down") reasons.push(`label ${old.label.level} → ${now.label.level}`);
+  // A report that tested nothing shows no regression only because it saw nothing: it is one.
+  if (now.label.level === NOT_TESTED) reasons.push(`the new run did not test the device: ${now.label.reason}`);
+  else if (change === "down") reasons.push(`label ${old.label.level} → ${now.label.level}`);
   for (const p of provisions.filter((p) => p.worse)) reasons.push(`${p.id} ${p.old} → ${p.new}`);
   const serious = newFindings.filter((f) => f.severity !== "info");
   if (serious.length) reasons.push(`${serious.length} new finding${serious.length === 1 ? "" : "s"} above info`);

@@ -140,7 +140,7 @@ export async function queuedCampaign(c: QueuedCampaign, io: Io): Promise<Campaig
   const lost = async (entry: QueuedEntry, worker: string) => {
     await mkdir(entry.dir, { recursive: true });
     await writeFileAtomic(join(entry.dir, LOST_MARKER), `${JSON.stringify({ worker, at: new Date().toISOString() })}\n`);
-    finish(entry.device.id, { id: entry.device.id, label: "not run", complete: false, skipped: false, incomplete: "worker lost" },
+    finish(entry.device.id, { id: entry.device.id, label: "not run", complete: false, skipped: false, reason: "worker lost" },
       `incomplete: worker lost (worker ${terminalSafe(worker)} stopped answering mid-device; not run again: --retry-incomplete reruns it)`);
   };
 
@@ -182,14 +182,14 @@ export async function queuedCampaign(c: QueuedCampaign, io: Io): Promise<Campaig
       return;
     }
     if ("reason" in end) {
-      finish(id, { id, label: "not run", complete: false, skipped: false, incomplete: end.reason }, `incomplete: ${terminalSafe(end.reason)}`);
+      finish(id, { id, label: "not run", complete: false, skipped: false, reason: end.reason }, `incomplete: ${terminalSafe(end.reason)}`);
       return;
     }
     const { result } = end;
     // The report is read from DIR: only what the worker wrote there, and only this run's.
     const done = finishedReport(entry.dir, id, c.profile.id);
     if (reportSha256(entry.dir) !== result.reportSha256) {
-      finish(id, { id, label: "not run", complete: false, skipped: false, incomplete: "report missing" },
+      finish(id, { id, label: "not run", complete: false, skipped: false, reason: "report missing" },
         `incomplete: worker ${terminalSafe(result.worker)} wrote its report where this machine does not see it (is ${terminalSafe(c.out)} shared with the workers?)`);
       return;
     }
@@ -208,7 +208,7 @@ export async function queuedCampaign(c: QueuedCampaign, io: Io): Promise<Campaig
       }
       const marker = lostMarker(entry.dir);
       if (marker && !c.retryIncomplete) {
-        finish(id, { id, label: "not run", complete: false, skipped: true, incomplete: "worker lost" },
+        finish(id, { id, label: "not run", complete: false, skipped: true, reason: "worker lost" },
           `incomplete: worker lost in an earlier run (worker ${terminalSafe(marker.worker)}); not run again: --retry-incomplete reruns it`);
         continue;
       }

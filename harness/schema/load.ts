@@ -96,13 +96,18 @@ export async function loadProfileWithSources(file: string, chain: string[] = [])
 
 /** An attestation file's verdicts; it must be about `deviceId`. */
 export async function loadAttestationFile(file: string, deviceId: string): Promise<Record<string, Attestation>> {
+  return (await loadAttestationFileWithSource(file, deviceId)).attestations;
+}
+
+/** An attestation file: the device it is about, its verdicts and its hash; with `deviceId`, it must be about that device. */
+export async function loadAttestationFileWithSource(file: string, deviceId?: string): Promise<{ device: string; attestations: Record<string, Attestation>; source: SourceFile }> {
   const parsed = await parseFile(file);
   assertValid(file, parsed, schemaProblems("attestations", parsed.value));
   const value = parsed.value as { device: string; attestations: Record<string, Attestation> };
-  if (value.device !== deviceId) {
+  if (deviceId !== undefined && value.device !== deviceId) {
     assertValid(file, parsed, [{ path: ["device"], message: `these attestations are for "${value.device}", not for "${deviceId}"` }]);
   }
-  return value.attestations;
+  return { ...value, source: { path: file, sha256: parsed.sha256 } };
 }
 
 /** Loads a descriptor or a profile, telling which by content: a profile has top-level `provisions` or `extends`. */

@@ -1,7 +1,7 @@
 // The other units of the same model that a descriptor names under `siblings`: inline addresses, or
 // descriptor files (paths relative to the naming descriptor), loaded and validated like any other.
 import { dirname, resolve } from "node:path";
-import { loadDescriptor, ValidationError } from "./load.js";
+import { loadDescriptorWithSource, ValidationError, type SourceFile } from "./load.js";
 import type { Descriptor } from "./types.js";
 
 export interface Sibling {
@@ -9,6 +9,8 @@ export interface Sibling {
   namedAs: string;
   id: string;
   address: string;
+  /** The descriptor file it was loaded from (absent for an inline sibling), for the audit record. */
+  source?: SourceFile;
 }
 
 const inline = (device: Descriptor): Sibling[] =>
@@ -20,11 +22,11 @@ export async function loadSiblings(device: Descriptor, file: string): Promise<Si
   for (const [i, entry] of (device.siblings ?? []).entries()) {
     if (typeof entry !== "string") continue;
     const path = resolve(dirname(file), entry);
-    const sibling = await loadDescriptor(path);
+    const { descriptor: sibling, source } = await loadDescriptorWithSource(path);
     if (!sibling.network) {
       throw new ValidationError([{ file, line: 0, col: 0, path: `siblings[${i}]`, message: `${entry} has no network.address: the unit cannot be reached to compare it` }]);
     }
-    loaded.push({ namedAs: entry, id: sibling.id, address: sibling.network.address });
+    loaded.push({ namedAs: entry, id: sibling.id, address: sibling.network.address, source });
   }
   return loaded;
 }

@@ -102,6 +102,7 @@ export async function findPeripheral(link: BleLink, radio: Noble, address: strin
     };
     const onDiscover = (p: Peripheral) => {
       if (!sameAddress(p.address, address)) return;
+      if (!found) link.evidence.answer(address, "ble-scan");
       found = p;
       if (++reports >= ENOUGH_REPORTS) finish();
       else settling ??= setTimeout(finish, limits.settleMs);

@@ -44,6 +44,7 @@ export class SerialConsole {
   ) {
     this.#baudRate = baudRate;
     port.on("data", (chunk: Buffer) => {
+      if (this.#received === 0) link.evidence.answer(path, "serial");
       this.#received += chunk.length;
       if (this.#received > SESSION_CAP) {
         this.#error = new TransportError("too-large", `${path} sent more than ${SESSION_CAP} bytes`);

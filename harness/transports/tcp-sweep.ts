@@ -53,6 +53,7 @@ export async function sweep(link: Link, host: string, ports: number[], limits: S
     if (!workers) {
       await share.sweepShare({ host, ports, ...limits, concurrency: slots, perSecond: connectionsPerSecond }, (port, state, rttMs) => {
         link.evidence.probe(host, port, "tcp");
+        if (state !== "silent") link.evidence.answer(host, "tcp");
         onResult(port, state, rttMs);
       }, () => link.signal.aborted);
       return;
@@ -136,6 +137,7 @@ class SweepWorker {
         link.evidence.probes(share.host, m.ports.subarray(0, m.size), "tcp");
         for (let i = 0; i < m.size; i++) {
           const rtt = m.rtts[i]!;
+          if (states[m.states[i]!] !== "silent") link.evidence.answer(share.host, "tcp");
           onResult(m.ports[i]!, states[m.states[i]!]!, Number.isNaN(rtt) ? undefined : rtt);
         }
       });

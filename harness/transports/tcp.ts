@@ -237,7 +237,10 @@ export async function connectTcp(link: Link, host: string, port: number, timeout
       socket.once("error", (err) => settle(() => reject(toTransportError(err, `${host}:${port}`))));
       socket.connect({ host, port });
     });
+    link.evidence.answer(host, "tcp");
   } catch (err) {
+    // A refusal is the host's own RST: it is there.
+    if (err instanceof TransportError && err.kind === "refused") link.evidence.answer(host, "tcp");
     socket.destroy();
     release();
     throw err;

@@ -70,7 +70,13 @@ export async function udpExchange(link: Link, host: string, port: number, payloa
   link.evidence.probe(host, port, "udp");
   const socket = createSocket(target.family === 6 ? "udp6" : "udp4");
   try {
-    return await exchange(socket, link.signal, target, port, payload, limits, `${host}:${port}/udp`);
+    const answer = await exchange(socket, link.signal, target, port, payload, limits, `${host}:${port}/udp`);
+    if (answer.datagrams.length) link.evidence.answer(host, "udp");
+    return answer;
+  } catch (err) {
+    // ICMP port unreachable comes from the host itself: it is there.
+    if (err instanceof TransportError && err.kind === "refused") link.evidence.answer(host, "udp");
+    throw err;
   } finally {
     socket.close();
     release();

@@ -51,6 +51,6 @@ export function makeContext(opts: {
 }
 
 /** The ledger's lines without their times, for asserting what was sent (times: test/cli.test.ts). */
-export function sentProbes(ledger: ProbeLedger): Omit<ProbeCount, "firstAt" | "lastAt">[] {
-  return ledger.all().map(({ firstAt: _first, lastAt: _last, ...sent }) => sent);
+export function sentProbes(ledger: ProbeLedger): Omit<ProbeCount, "firstAt" | "lastAt" | "answered">[] {
+  return ledger.all().map(({ firstAt: _first, lastAt: _last, answered: _answered, ...sent }) => sent);
 }
