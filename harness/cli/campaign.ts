@@ -7,7 +7,7 @@
 // every report is written as its device finishes (report.json last, atomically), so an
 // interrupted campaign keeps all it finished. Exit 0 every device complete, 2 bad input (checked
 // for every descriptor before anything is sent), 3 interrupted or some run incomplete.
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { loadAttestationFileWithSource } from "../schema/load.js";
 import { CampaignProgress } from "./campaign-progress.js";
 import { writeCampaignSummary, type CampaignOutcome } from "./campaign-summary.js";
@@ -82,7 +82,14 @@ export async function campaignCommand(files: string[], flags: CampaignFlags, io:
   if (flags.queue !== undefined) {
     const { queuedCampaign } = await import("../queue/coordinator.js");
     const summary = await queuedCampaign({
-      entries: entries.map(({ unit, dir }) => ({ device: unit.device, source: unit.source, dir })),
+      entries: entries.map(({ unit, dir }) => ({ device: unit.device, source: unit.source, dir, ...(unit.attestations ? { attestations: unit.attestations.path } : {}) })),
+      flags: {
+        ...(flags.only !== undefined ? { only: flags.only } : {}),
+        allowFragile: !!flags.allowFragile, stateChanging: !!flags.stateChanging,
+        ...(flags.credentials !== undefined ? { credentials: resolve(flags.credentials) } : {}),
+        ...(flags.mudTrust?.length ? { mudTrust: flags.mudTrust.map((f) => resolve(f)) } : {}),
+        ...(flags.updateTrust?.length ? { updateTrust: flags.updateTrust.map((f) => resolve(f)) } : {}),
+      },
       out: flags.out, profile: shared.profile, profileName: flags.profile ?? DEFAULT_PROFILE, profileSources: shared.inputs.profile ?? [],
       pace: shared.paceName, redact: shared.redact, queue: flags.queue, retryIncomplete: !!flags.retryIncomplete,
       reportUrl: (id) => (base ? new URL(`${encodeURIComponent(id)}/report.html`, base).href : undefined),

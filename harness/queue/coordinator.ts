@@ -22,7 +22,7 @@ import { finishedReport } from "../cli/finished-report.js";
 import { abortOnInterrupt } from "../cli/interrupt.js";
 import { BadInput, type Io } from "../cli/io.js";
 import { terminalSafe } from "../cli/terminal-safe.js";
-import { jobId, LOCK_MS, MAX_STALLED, QUEUE_PREFIX, queueName, STALLED_CHECK_MS, STALLED_REASON, STARTED_TWICE_REASON, type DeviceJob, type DeviceJobResult } from "./device-job.js";
+import { jobId, LOCK_MS, MAX_STALLED, QUEUE_PREFIX, queueName, STALLED_CHECK_MS, STALLED_REASON, STARTED_TWICE_REASON, type DeviceJob, type DeviceJobResult, type JobRunFlags } from "./device-job.js";
 import { assertRedisAnswers, RedisUnreachable, watchRedis } from "./redis-probe.js";
 import { parseQueueUrl, type QueueAddress } from "./redis-url.js";
 import { checkLabName } from "./worker.js";
@@ -31,6 +31,7 @@ export interface QueuedEntry {
   device: Descriptor;
   source: SourceFile;
   dir: string;
+  attestations?: string;
 }
 
 export interface QueuedCampaign {
@@ -48,6 +49,8 @@ export interface QueuedCampaign {
   /** The lab of descriptors that name none. */
   lab?: string;
   retryIncomplete: boolean;
+  /** What every device is run with, paths absolute (the workers read the same files). */
+  flags: JobRunFlags;
 }
 
 /** Written into DIR/<device>/ when its worker was lost: the next run leaves the device alone unless told. */
@@ -164,8 +167,9 @@ export async function queuedCampaign(c: QueuedCampaign, io: Io): Promise<Campaig
       campaign, device: entry.device.id,
       descriptor: { path: resolve(entry.source.path), sha256: entry.source.sha256 },
       profile: { name: existsSync(c.profileName) ? resolve(c.profileName) : c.profileName, sources: c.profileSources },
-      pace: c.pace, out: resolve(entry.dir), redact: c.redact,
+      pace: c.pace, out: resolve(entry.dir), redact: c.redact, flags: c.flags,
       ...(reportUrl ? { reportUrl } : {}),
+      ...(entry.attestations ? { attestations: resolve(entry.attestations) } : {}),
     }, { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false });
   };
 

@@ -3,6 +3,7 @@
 // they share with the coordinator, and refuse a file that changed), and the worker writes the
 // report folder into the campaign's output folder, sending back only the label and the report's
 // sha256. So no password, key or finding evidence is ever stored in Redis.
+import type { RunInputFlags } from "../cli/run-request.js";
 import type { SourceFile } from "../schema/load.js";
 import type { PaceName } from "../core/pace.js";
 
@@ -18,7 +19,14 @@ export interface DeviceJob {
   redact: boolean;
   /** Where report.html will be published, for the QR code on label.svg. */
   reportUrl?: string;
+  /** The campaign's run flags, paths absolute: the worker builds the run from them as `run` does. */
+  flags: JobRunFlags;
+  /** Absolute: the device's --attestations file, when the campaign was given one. */
+  attestations?: string;
 }
+
+/** The run flags a job carries (profile, pace and redact travel beside them). */
+export type JobRunFlags = Omit<RunInputFlags, "profile" | "pace" | "redact">;
 
 export interface DeviceJobResult {
   label: string;

@@ -6,13 +6,11 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { Pace } from "../core/pace.js";
 import type { RunProgress } from "../core/run.js";
-import { loadDescriptorWithSource } from "../schema/load.js";
 import { certifyToFolder } from "../cli/certify-to-folder.js";
 import { abortOnInterrupt } from "../cli/interrupt.js";
 import { BadInput, type Io } from "../cli/io.js";
-import { resolveProfileWithSources } from "../cli/profiles-source.js";
+import { folderRun, loadDevice, readSharedRun } from "../cli/run-request.js";
 import { terminalSafe } from "../cli/terminal-safe.js";
 import { LOCK_MS, MAX_STALLED, QUEUE_PREFIX, STALLED_CHECK_MS, queueName, type DeviceJob, type DeviceJobResult } from "./device-job.js";
 import { assertRedisAnswers } from "./redis-probe.js";
@@ -52,15 +50,20 @@ async function sha256Of(file: string): Promise<string> {
 async function certifyJob(job: Job<DeviceJob, DeviceJobResult>, lab: string, worker: string, signal: AbortSignal, io: Io): Promise<DeviceJobResult> {
   const data = job.data;
   io.out.write(`${terminalSafe(data.device)}: started (campaign ${terminalSafe(data.campaign)})\n`);
-  const { descriptor, source } = await loadDescriptorWithSource(data.descriptor.path).catch((err: Error) => {
+  const unit = await loadDevice(data.descriptor.path, () => data.attestations).catch((err: Error) => {
     throw new UnrecoverableError(`descriptor ${data.descriptor.path} unreadable on worker ${worker}: ${err.message}`);
   });
+  const { device: descriptor, source } = unit;
   if (source.sha256 !== data.descriptor.sha256) throw new UnrecoverableError(`descriptor ${data.descriptor.path} on worker ${worker} differs from the one the campaign checked (sha256 ${source.sha256.slice(0, 12)}…, not ${data.descriptor.sha256.slice(0, 12)}…)`);
   if (descriptor.id !== data.device) throw new UnrecoverableError(`descriptor ${data.descriptor.path} is device "${descriptor.id}", not "${data.device}"`);
   if (descriptor.lab !== undefined && descriptor.lab !== lab) throw new UnrecoverableError(`device ${descriptor.id} is in lab "${descriptor.lab}", and this worker serves lab "${lab}"`);
-  const { profile, sources } = await resolveProfileWithSources(data.profile.name);
-  const mine = sources.map((s) => s.sha256).join(",");
+  // The same builder as `run` and the local campaign: the same options, inputs and audit record
+  const shared = await readSharedRun({ ...data.flags, profile: data.profile.name, pace: data.pace, redact: data.redact }).catch((err: Error) => {
+    throw new UnrecoverableError(`the campaign's run flags do not hold on worker ${worker}: ${err.message}`);
+  });
+  const mine = (shared.inputs.profile ?? []).map((s) => s.sha256).join(",");
   if (mine !== data.profile.sources.map((s) => s.sha256).join(",")) throw new UnrecoverableError(`profile ${data.profile.name} on worker ${worker} differs from the campaign's`);
+  const run = await folderRun(shared, unit, { out: data.out, captureFromFolder: true, ...(data.reportUrl ? { reportUrl: data.reportUrl } : {}) }, io.err);
 
   let lastProgress = 0;
   const onProgress = (p: RunProgress) => {
@@ -70,16 +73,7 @@ async function certifyJob(job: Job<DeviceJob, DeviceJobResult>, lab: string, wor
     // A progress update lost while Redis is away costs nothing: the next one replaces it.
     job.updateProgress({ done: p.done, total: p.total, running: p.running.slice(0, 1).map((r) => ({ id: r.id })) }).catch(() => {});
   };
-  const { report, files } = await certifyToFolder({
-    device: descriptor, profile, out: data.out,
-    pace: Pace.named(data.pace),
-    options: { allowFragile: false, stateChanging: false },
-    signal,
-    inputs: { descriptor: source, profile: sources },
-    redact: data.redact,
-    ...(data.reportUrl ? { reportUrl: data.reportUrl } : {}),
-    onProgress,
-  });
+  const { report, files } = await certifyToFolder({ ...run, signal, onProgress });
   return { label: report.label.level, complete: report.complete, reportSha256: await sha256Of(files.json), worker };
 }
 
