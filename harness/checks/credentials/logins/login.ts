@@ -15,8 +15,11 @@ export interface LoginTarget extends LoginService {
 }
 
 export type Answer =
-  /** `readOnly`: the login was shown to give read access only (an SNMP community whose SET was not accepted). */
-  | { verdict: "success"; transcript?: string; readOnly?: boolean }
+  /**
+   * `readOnly`: the login was not shown to give more than read access (an SNMP community whose SET
+   * was refused or not tried); `access`: what it was shown to give, in words ("read, write").
+   */
+  | { verdict: "success"; transcript?: string; readOnly?: boolean; access?: string }
   | { verdict: "rejected"; transcript?: string }
   /** The service cannot be tested this way; further attempts would tell nothing. */
   | { verdict: "untestable"; reason: string };
@@ -31,6 +34,11 @@ export interface Login {
   untestable(): Promise<string | NoPasswordLogin | undefined>;
   /** Services with an anonymous login (MQTT, FTP, an RTSP stream without credentials): asked before any pair; success ends the service. */
   anonymous?(): Promise<Answer>;
+  /**
+   * Every credential that works is reported, not only the first: where each is a key of its own
+   * with its own rights (SNMP communities, one reading, another writing).
+   */
+  everyCredential?: boolean;
   /** At most this many attempts at once, where the service itself limits them (below the pace's). */
   lanes?: number;
   /** A transport failure throws a TransportError: it is never a wrong password. */
