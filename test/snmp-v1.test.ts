@@ -75,7 +75,7 @@ describe.skipIf(why)(`an SNMPv1-only agent${why ? ` (skipped: ${why})` : ""}`, (
 
   it("gives \"public\" away to the credential check, in SNMPv1", async () => {
     const ctx = makeContext({
-      device: DEVICE, checkId: defaultPasswords.id, pace: Pace.named("fast", { loginsAtOnce: 1 }),
+      device: DEVICE, checkId: defaultPasswords.id, pace: Pace.named("fast", { loginsAtOnce: 1, attemptsPerService: 3 }),
       facts: { "tcp.services": [], "udp.services": [{ port: 161, service: "snmp", requestBytes: 43, responseBytes: 80 }] },
     });
     const outcome = await defaultPasswords.run(ctx);
