@@ -17,7 +17,6 @@ import type { Service, UdpService } from "../harness/core/facts.js";
 import { Pace } from "../harness/core/pace.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { connectPacket, parseConnack } from "../harness/transports/mqtt.js";
-import { parseResponse, requestPacket, SYS_DESCR } from "../harness/transports/snmp.js";
 import { makeContext } from "./helpers/context.js";
 
 // net-snmp ships no types
@@ -220,28 +219,25 @@ const snmpFacts = (port: number): UdpService[] => [{ port, service: "snmp", requ
 const community = (password: string) => ({ username: "", password, source: "user" as const, unique: false });
 
 describe("SNMP communities", () => {
-  it("encodes a GetRequest byte for byte like the service scan's probe", () => {
-    const probe = "302902010104067075626c6963a01c0204696f7463020100020100300e300c06082b060102010101000500";
-    expect(requestPacket(1, "public", "get", 0x696f7463, SYS_DESCR).toString("hex")).toBe(probe);
-    expect(parseResponse(Buffer.from(probe, "hex"))).toBeUndefined(); // a request is not a response
-    expect(parseResponse(Buffer.from("30ff0201", "hex"))).toBeUndefined();
-  });
-
-  it("finds \"public\" reading, says write access was not tested, and rates it high", async () => {
+  it("finds every community that reads, \"public\" and \"private\", says write access was not tested, and rates them high", async () => {
     const { port } = await agent();
-    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": [], "udp.services": snmpFacts(port) }, pace: Pace.named("fast", { loginsAtOnce: 1 }) });
+    // 20 communities, 16 at once, each wrong one silent for 1.5 s: about 3 s
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": [], "udp.services": snmpFacts(port) }, pace: Pace.named("fast", { attemptsPerService: 20 }) });
     const outcome = await defaultPasswords.run(ctx);
     expect(outcome.verdict).toBe("fail");
-    const finding = outcome.findings!.find((f) => f.evidence?.password === "public")!;
-    expect(finding).toBeDefined();
+    expect(outcome.findings!.map((f) => f.evidence?.community)).toEqual(["public", "private"]);
+    const finding = outcome.findings![0]!;
     expect(finding.severity).toBe("high");
-    expect(finding.evidence).toMatchObject({ source: "snmp-communities", attemptsBeforeSuccess: 0 });
-    expect(finding.title).toMatch(/accepts the default community "public"/);
+    expect(finding.evidence).toMatchObject({ source: "snmp-communities", attemptsBeforeSuccess: 0, access: "read; write not tested" });
+    expect(finding.title).toBe(`snmp on port ${port}/udp accepts a default community (read; write not tested)`);
+    expect(finding.title).not.toContain("public");
     expect(finding.target).toMatchObject({ transport: "udp", port, service: "snmp" });
-    expect(String(finding.evidence!.transcript)).toMatch(/sysDescr.0 = "Test agent 1.0"; write access not tested/);
+    expect(String(finding.evidence!.transcript)).toMatch(/sysDescr.0 = "Test agent 1.0"; write access not tested: a SET changes the device's state, which needs --state-changing/);
     // Until the agent has answered, a community goes as v2c and as v1 at once; it answered v2c
-    expect(String(finding.evidence!.transcript)).toContain('"public" reads (SNMPv2c)');
-    expect(ctx.ledger.all()).toMatchObject([{ protocol: "udp", ports: String(port), count: 2 }]);
+    expect(String(finding.evidence!.transcript)).toContain("the community reads (SNMPv2c)");
+    expect(outcome.findings![1]!.evidence).toMatchObject({ attemptsBeforeSuccess: 1, access: "read; write not tested" });
+    // Every community the pace allows was asked, once each, then the check stopped
+    expect(outcome.evidence).toMatchObject({ services: [{ service: "snmp", tried: 20, of: 20 }] });
   });
 
   it("counts silence as a wrong community, and with --state-changing tells write from read without changing anything", async () => {
@@ -252,7 +248,7 @@ describe("SNMP communities", () => {
     const pub = await login.attempt(community("public"));
     expect(pub).toMatchObject({ verdict: "success", transcript: expect.stringMatching(/read-only/) });
     const priv = await login.attempt(community("private"));
-    expect(priv).toMatchObject({ verdict: "success", transcript: expect.stringMatching(/WRITE access/) });
+    expect(priv).toMatchObject({ verdict: "success", access: "read, write", readOnly: false, transcript: expect.stringMatching(/WRITE access/) });
     expect(contact()).toBe("ops@example.test");
     // A wrong community after a working one: the agent is asked again with the working one first
     expect((await login.attempt(community("wrong2"))).verdict).toBe("rejected");
@@ -265,5 +261,27 @@ describe("SNMP communities", () => {
     expect((await login.attempt(community("public"))).verdict).toBe("success");
     await cleanup.pop()!(); // the agent stops
     await expect(login.attempt(community("other"))).rejects.toMatchObject({ name: "TransportError" });
+  });
+
+  // No real agent sends these: a hostile device does. The "agent" answers every request with them.
+  const hostile = async (answer: Buffer): Promise<number> => {
+    const s = createSocket("udp4");
+    s.on("message", (_m, from) => s.send(answer, from.port, from.address));
+    await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise<void>((resolve) => s.close(() => resolve())));
+    return s.address().port;
+  };
+
+  it.each([
+    // A SEQUENCE whose BER length (65536) runs past the 11-byte datagram
+    ["BER with a length past the datagram", Buffer.from("3084000100000201010406", "hex"), /malformed SNMP message/],
+    ["a 64 KiB datagram", Buffer.concat([Buffer.from("3083010000020101", "hex"), Buffer.alloc(65_000, 0x41)]), /at least 4096 bytes/],
+  ])("is inconclusive with the reason, neither crashed nor hung, when the agent answers with %s", async (_what, answer, reason) => {
+    const port = await hostile(answer);
+    const ctx = makeContext({ device: device(), checkId: defaultPasswords.id, facts: { "tcp.services": [], "udp.services": snmpFacts(port) }, pace: Pace.named("fast", { attemptsPerService: 5 }) });
+    const outcome = await defaultPasswords.run(ctx);
+    expect(outcome.verdict).toBe("inconclusive");
+    expect(outcome.summary).toMatch(reason);
+    expect(outcome.findings).toEqual([]);
   });
 });

@@ -295,7 +295,7 @@ describe("bad descriptors give the position, the field and what was expected", (
     const issues = await issuesOf(loadDescriptor, file);
     expect(brief(issues)).toEqual([
       '1:1 : missing required key "vendor"',
-      '2:1 vendr: unknown key "vendr" (expected one of: id, vendor, model, firmware, network, mqtt, coap, serial, ble, declared, updateLab, attestations, loginForms, siblings, lab); did you mean "vendor"?',
+      '2:1 vendr: unknown key "vendr" (expected one of: id, vendor, model, firmware, network, snmp, mqtt, coap, serial, ble, declared, updateLab, attestations, loginForms, siblings, lab); did you mean "vendor"?',
       "5:43 network.tcpPorts[0]: must be >= 1, got 0",
     ]);
     expect(formatIssue(issues[1]!)).toBe(`${file}:2:1: vendr: ${issues[1]!.message}`);

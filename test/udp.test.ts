@@ -285,9 +285,9 @@ describe("udp-probes.yaml", () => {
     expect(value).toMatchObject({ tag: 0x05, value: Buffer.alloc(0) });
   });
 
-  it("SNMP's fallback: the same GetRequest as an SNMPv1 message, for agents that ignore v2c", () => {
-    const { payload, fallback } = probe("snmp");
-    const [version, ...rest] = children(tlv(fallback!, 0).value);
+  it("SNMP's first fallback: the same GetRequest as an SNMPv1 message, for agents that ignore v2c", () => {
+    const { payload, fallbacks } = probe("snmp");
+    const [version, ...rest] = children(tlv(fallbacks[0]!, 0).value);
     expect(version).toEqual({ tag: 0x02, value: Buffer.from([0]), end: expect.any(Number) });
     const [, ...restV2c] = children(tlv(payload, 0).value);
     expect(rest).toEqual(restV2c);
@@ -360,6 +360,8 @@ describe("udp-probes.yaml answers", () => {
     ["dtls", hex("16feff 0000 000000000000 0023 03 000017 0000 000000 000017 feff 14" + "ab".repeat(20)), undefined], // HelloVerifyRequest
     ["dtls", hex("15fefd 0000 000000000000 0002 0228"), undefined], // fatal handshake_failure alert
     ["snmp", hex("302d 020101 04067075626c6963 a220 0204696f7463 020100 020100 3012 3010 06082b06010201010100 040441636d65"), "Acme"],
+    // Debian snmpd's Report to the SNMPv3 engine discovery (usmStatsUnknownEngineIDs), as it sent it
+    ["snmp", hex("307302010330110204696f7463020300ffe304010002010304223020041180001f8880d3009203282a136b000000000201010202022e0400040004003037041180001f8880d3009203282a136b000000000400a8200204696f746302010002010030123010060a2b060106030f01010400410201cd"), undefined],
     ["mdns", hex("0000 8400 0000 0001 0000 0000"), undefined],
     ["ntp", ntpAnswer, undefined],
     ["dns", hex("696f 8580 0001 0001 0000 0000 0776657273696f6e0462696e6400 0010 0003 c00c 0010 0003 00000000 0008 07 392e31382e3238"), "9.18.28"],
@@ -522,7 +524,7 @@ describe("surface.udp-services", () => {
     expect(plan).toContainEqual({ address: CHECK_HOST, port: 5683, protocol: "udp coap", count: "1 to 2" });
     expect(plan).toContainEqual({ address: CHECK_HOST, port: 40000, protocol: "udp generic", count: "1 to 2" });
     // SNMP: v2c, then the SNMPv1 fallback, each with its retry
-    expect(plan).toContainEqual({ address: CHECK_HOST, port: 161, protocol: "udp snmp", count: "1 to 4", note: "an older form of the request if the first gets no answer" });
+    expect(plan).toContainEqual({ address: CHECK_HOST, port: 161, protocol: "udp snmp", count: "1 to 6", note: "other forms of the request in turn while one gets no answer" });
     expect(plan.filter((p) => p.port === 5683)).toHaveLength(1);
     expect(plan.find((p) => p.port === 9999)?.note).toMatch(/--allow-fragile/);
   });

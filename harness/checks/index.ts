@@ -12,6 +12,7 @@ import { defaultPasswords } from "./credentials/default-passwords.js";
 import { uniquePerDevice } from "./credentials/unique-per-device.js";
 import { securityTxt } from "./disclosure/security-txt.js";
 import { supportPeriod } from "./lifecycle/support-period.js";
+import { snmpTransportSecurity } from "./snmp/transport-security.js";
 import { tls } from "./crypto/tls.js";
 import { anonymousAccess } from "./mqtt/anonymous-access.js";
 import { observe } from "./mqtt/observe.js";
@@ -40,6 +41,7 @@ export const ALL_CHECKS = [
   mudUrl, mudFile, mudConformance,
   anonymousAccess, wildcardSubscribe, transportSecurity, observe,
   discovery, unauthenticatedAccess, amplification, dtls,
+  snmpTransportSecurity,
   consoleAccess, bootLogSecrets, advertisingPrivacy, gattUnauthenticated, pairing,
   supportPeriod, securityTxt, updateTransport, updateSignature, firmwareSecrets, rogueServer,
 ];

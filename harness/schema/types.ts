@@ -69,6 +69,15 @@ export interface UpdateLab {
   waitSeconds?: number;
 }
 
+/** An SNMPv3 user the unit's owner was given. */
+export interface DeclaredV3User {
+  username: string;
+  authProtocol: "MD5" | "SHA" | "SHA-224" | "SHA-256" | "SHA-384" | "SHA-512";
+  authKey: string;
+  privProtocol?: "DES" | "AES" | "AES-256" | "AES-256-Reeder";
+  privKey?: string;
+}
+
 export interface Descriptor {
   id: string;
   vendor: string;
@@ -76,6 +85,7 @@ export interface Descriptor {
   firmware: string;
   network?: { address: string; tcpPorts?: PortSet; udpPorts?: PortSet };
   mqtt?: { url: string };
+  snmp?: { v3Users?: DeclaredV3User[] };
   coap?: { url: string };
   serial?: { path: string; baudRate: "auto" | number };
   ble?: { address: string };

@@ -1,9 +1,13 @@
-// SNMP v1/v2c: one GetRequest or SetRequest for one OID, built by hand (ITU-T X.690 BER, RFC 1157,
-// RFC 1901, RFC 3416) and sent with udpExchange, so the scope guard, fragile ports, the pace and
-// the probe ledger apply as for every other UDP probe. (net-snmp opens its own socket outside all
-// of those, and would need each re-done by hand; the two PDUs needed here are ~100 lines.)
-// A wrong community is silence: undefined, never an error.
-import { randomInt } from "node:crypto";
+// SNMP v1, v2c and v3 requests, built and read by net-snmp (BER, the USM's keys, digests and
+// encryption, the v3 engine discovery). net-snmp takes a `dgramModule`; the one given here sends
+// each of its datagrams with udpExchange, so the scope guard, fragile ports, the pace, the probe
+// ledger and the bounds on every answer (bytes, time) apply as to every other UDP probe, and net-snmp
+// itself never opens a socket nor retries. An answer that is no SNMP message, or is past the size
+// limit, is a protocol error; a wrong community is silence.
+import type { EventEmitter } from "node:events";
+import { EventEmitter as Emitter } from "node:events";
+import { isIPv6 } from "node:net";
+import snmp, { type Session, type Varbind } from "net-snmp";
 import { TransportError } from "../core/errors.js";
 import type { Link } from "./tcp.js";
 import { udpExchange } from "./udp.js";
@@ -11,169 +15,160 @@ import { udpExchange } from "./udp.js";
 export const SYS_DESCR = "1.3.6.1.2.1.1.1.0";
 export const SYS_CONTACT = "1.3.6.1.2.1.1.4.0";
 
-/** 0 = SNMPv1, 1 = SNMPv2c. */
-export type SnmpVersion = 0 | 1;
+/** An agent's answer to a GET of one object is a few hundred bytes; anything this big is not one. */
+export const SNMP_ANSWER_BYTES = 4096;
+/**
+ * net-snmp starts its own timer when a request has been sent, which here is when the answer is
+ * already in (udpExchange waited for it), and reads that answer at once. The timer only fires
+ * when the answer matched no request (a wrong request id): a short grace, not a wait.
+ */
+const UNMATCHED_GRACE_MS = 100;
 
-export interface SnmpValue {
-  /** The BER tag (0x04 OCTET STRING, 0x02 INTEGER, 0x80 noSuchObject, …). */
-  tag: number;
-  bytes: Buffer;
+export type AuthProtocol = "md5" | "sha" | "sha224" | "sha256" | "sha384" | "sha512";
+export type PrivProtocol = "des" | "aes" | "aes256b" | "aes256r";
+
+/** An SNMPv3 (USM) user; the level follows from which keys it has. */
+export interface UsmUser {
+  name: string;
+  auth?: { protocol: AuthProtocol; key: string };
+  priv?: { protocol: PrivProtocol; key: string };
 }
 
-export interface SnmpResponse {
-  version: number;
-  community: string;
-  requestId: number;
-  errorStatus: number;
-  errorIndex: number;
-  oid?: string;
-  value?: SnmpValue;
-}
+export type SnmpCredential = { version: "1" | "2c"; community: string } | { version: "3"; user: UsmUser };
 
-const GET = 0xa0;
-const RESPONSE = 0xa2;
-const SET = 0xa3;
+export type SnmpOperation = { pdu: "get"; oid: string } | { pdu: "set"; varbind: Varbind };
 
-function len(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n < 0x100) return Buffer.from([0x81, n]);
-  return Buffer.from([0x82, n >> 8, n & 0xff]);
-}
+export type SnmpResult =
+  /** A response with error-status 0. */
+  | { kind: "response"; varbinds: Varbind[]; engineId?: string }
+  /** A response with an error-status (a refused SET: notWritable, noAccess, readOnly …). */
+  | { kind: "error-status"; status: string; engineId?: string }
+  /** An SNMPv3 Report of the USM: "Unknown User Name", "Wrong Digest", "Unsupported Security Level" … */
+  | { kind: "report"; report: string; engineId?: string }
+  /** No answer in time: a wrong community, a v3 request the agent dropped, or an agent that is gone. */
+  | { kind: "silence"; engineId?: string };
 
-const tlv = (tag: number, ...content: Buffer[]) => {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), len(body.length), body]);
-};
-
-function int(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    out.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  } while (n > 0);
-  if (out[0]! & 0x80) out.unshift(0);
-  return tlv(0x02, Buffer.from(out));
-}
-
-function oid(dotted: string): Buffer {
-  const arcs = dotted.split(".").map(Number);
-  const out = [arcs[0]! * 40 + arcs[1]!];
-  for (const arc of arcs.slice(2)) {
-    const bytes = [arc & 0x7f];
-    for (let a = Math.floor(arc / 128); a > 0; a = Math.floor(a / 128)) bytes.unshift((a & 0x7f) | 0x80);
-    out.push(...bytes);
-  }
-  return tlv(0x06, Buffer.from(out));
-}
-
-export function requestPacket(version: SnmpVersion, community: string, pdu: "get" | "set", requestId: number, name: string, value?: SnmpValue): Buffer {
-  const varbind = tlv(0x30, oid(name), value ? tlv(value.tag, value.bytes) : Buffer.from([0x05, 0x00]));
-  return tlv(0x30, int(version), tlv(0x04, Buffer.from(community, "latin1")),
-    tlv(pdu === "get" ? GET : SET, int(requestId), int(0), int(0), tlv(0x30, varbind)));
-}
-
-/** One TLV at `at`; throws on anything running past the end. */
-function read(b: Buffer, at: number): { tag: number; start: number; end: number } {
-  if (at + 2 > b.length) throw new Error("truncated");
-  const tag = b[at]!;
-  let n = b[at + 1]!;
-  let start = at + 2;
-  if (n & 0x80) {
-    const k = n & 0x7f;
-    if (k < 1 || k > 3 || start + k > b.length) throw new Error("bad length");
-    n = 0;
-    for (let i = 0; i < k; i++) n = n * 256 + b[start + i]!;
-    start += k;
-  }
-  if (start + n > b.length) throw new Error("truncated");
-  return { tag, start, end: start + n };
-}
-
-function uint(b: Buffer, t: { start: number; end: number }): number {
-  let n = 0;
-  for (let i = t.start; i < t.end && i < t.start + 6; i++) n = n * 256 + b[i]!;
-  return n;
-}
-
-function oidString(b: Buffer): string {
-  if (!b.length) return "";
-  const arcs = [Math.floor(b[0]! / 40), b[0]! % 40];
-  let arc = 0;
-  for (const byte of b.subarray(1)) {
-    arc = arc * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      arcs.push(arc);
-      arc = 0;
-    }
-  }
-  return arcs.join(".");
-}
-
-/** Parse a GetResponse; undefined when the datagram is not one (hostile input is bounded by udpExchange). */
-export function parseResponse(b: Buffer): SnmpResponse | undefined {
-  try {
-    const msg = read(b, 0);
-    if (msg.tag !== 0x30) return undefined;
-    const version = read(b, msg.start);
-    const community = read(b, version.end);
-    const pdu = read(b, community.end);
-    if (version.tag !== 0x02 || community.tag !== 0x04 || pdu.tag !== RESPONSE) return undefined;
-    const reqId = read(b, pdu.start);
-    const status = read(b, reqId.end);
-    const index = read(b, status.end);
-    const out: SnmpResponse = {
-      version: uint(b, version),
-      community: b.subarray(community.start, community.end).toString("latin1"),
-      requestId: uint(b, reqId),
-      errorStatus: uint(b, status),
-      errorIndex: uint(b, index),
-    };
-    const list = read(b, index.end);
-    if (list.end > list.start) {
-      const vb = read(b, list.start);
-      const name = read(b, vb.start);
-      const value = read(b, name.end);
-      out.oid = oidString(b.subarray(name.start, name.end));
-      out.value = { tag: value.tag, bytes: Buffer.from(b.subarray(value.start, value.end)) };
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface SnmpRequest {
-  version: SnmpVersion;
-  community: string;
-  pdu: "get" | "set";
-  oid: string;
-  value?: SnmpValue;
+export interface SnmpTarget {
+  link: Link;
+  host: string;
+  port: number;
   timeoutMs: number;
 }
 
+const silence = new Error("no answer");
+
 /**
- * Send one request and wait for its response. Undefined is silence (a wrong community, or an
- * agent that is gone: the caller decides which). Throws TransportError: out-of-scope,
- * fragile-port, aborted, refused (ICMP port unreachable), or protocol when the answer is not a
- * response to this request.
+ * A stand-in for a dgram socket: each `send` is one udpExchange; its answer is handed to
+ * net-snmp as the "message" event, after `send`'s callback has registered the request.
  */
-export async function snmpRequest(link: Link, host: string, port: number, r: SnmpRequest): Promise<SnmpResponse | undefined> {
-  const requestId = randomInt(1, 0x7fffffff);
-  const answer = await udpExchange(link, host, port, requestPacket(r.version, r.community, r.pdu, requestId, r.oid, r.value), {
-    timeoutMs: r.timeoutMs, maxBytes: 4096, maxDatagrams: 1,
-  });
-  const datagram = answer.datagrams[0];
-  if (!datagram) return undefined;
-  const response = parseResponse(datagram);
-  if (!response || response.requestId !== requestId) {
-    throw new TransportError("protocol", `${host}:${port}/udp answered with something that is not a response to request ${requestId}`);
+class GuardedSocket extends Emitter {
+  /** Why the last answer could not be used, when net-snmp could not read it. */
+  failure?: TransportError;
+
+  constructor(private readonly t: SnmpTarget) {
+    super();
   }
-  return response;
+
+  send(buffer: Buffer, offset: number, length: number, port: number, _address: string, sent: (err: Error | null) => void): void {
+    const { link, host, timeoutMs } = this.t;
+    const what = `${host}:${port}/udp`;
+    udpExchange(link, host, port, buffer.subarray(offset, offset + length), { timeoutMs, maxBytes: SNMP_ANSWER_BYTES, maxDatagrams: 1 }).then((answer) => {
+      const datagram = answer.datagrams[0];
+      if (!datagram) return sent(silence);
+      if (answer.bytes >= SNMP_ANSWER_BYTES) return sent(new TransportError("protocol", `${what} answered with a datagram of at least ${SNMP_ANSWER_BYTES} bytes: no SNMP answer to one GET is that big`));
+      sent(null);
+      try {
+        this.emit("message", datagram, { address: host, family: isIPv6(host) ? "IPv6" : "IPv4", port, size: datagram.length });
+      } catch (err) {
+        this.failure = new TransportError("protocol", `${what} answered with an SNMP message net-snmp could not handle: ${(err as Error).message}`);
+        this.emit("unreadable");
+      }
+    }, (err: unknown) => sent(err as Error));
+  }
+
+  close(): void {
+    this.emit("close");
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+}
+
+function sessionFor(t: SnmpTarget, credential: SnmpCredential): { session: Session; socket: GuardedSocket } {
+  let socket: GuardedSocket | undefined;
+  const options = {
+    port: t.port,
+    retries: 0,
+    timeout: UNMATCHED_GRACE_MS,
+    transport: isIPv6(t.host) ? ("udp6" as const) : ("udp4" as const),
+    dgramModule: { createSocket: (): EventEmitter => (socket = new GuardedSocket(t)) },
+  };
+  if (credential.version !== "3") {
+    const version = credential.version === "1" ? snmp.Version1 : snmp.Version2c;
+    return { session: snmp.createSession(t.host, credential.community, { ...options, version }), socket: socket! };
+  }
+  const { name, auth, priv } = credential.user;
+  const level = priv ? "authPriv" : auth ? "authNoPriv" : "noAuthNoPriv";
+  const user = {
+    name,
+    level: snmp.SecurityLevel[level],
+    ...(auth ? { authProtocol: snmp.AuthProtocols[auth.protocol], authKey: auth.key } : {}),
+    ...(priv ? { privProtocol: snmp.PrivProtocols[priv.protocol], privKey: priv.key } : {}),
+  };
+  return { session: snmp.createV3Session(t.host, user, options), socket: socket! };
+}
+
+/** What net-snmp's callback error means. */
+function resultOf(err: Error, what: string): SnmpResult {
+  if (err === silence) return { kind: "silence" };
+  if (err instanceof TransportError) throw err;
+  if (err instanceof snmp.RequestFailedError) return { kind: "error-status", status: snmp.ErrorStatus[err.status] ?? String(err.status) };
+  if (err instanceof snmp.ResponseInvalidError && err.code === snmp.ResponseInvalidCode.EAuthFailure) return { kind: "report", report: err.message };
+  if (err instanceof snmp.RequestTimedOutError) throw new TransportError("protocol", `${what} answered with an SNMP message that answers no request of ours`);
+  throw new TransportError("protocol", `${what} answered with an SNMP message that cannot be used: ${(err as Error).message}`);
+}
+
+/**
+ * One request, and for SNMPv3 the engine discovery before it (one more exchange). Throws
+ * TransportError: out-of-scope, fragile-port, aborted, refused (ICMP port unreachable), or
+ * protocol when the answer is not a usable SNMP message (malformed, oversized, not ours).
+ */
+export function snmpRequest(t: SnmpTarget, credential: SnmpCredential, op: SnmpOperation): Promise<SnmpResult> {
+  const what = `${t.host}:${t.port}/udp`;
+  const { session, socket } = sessionFor(t, credential);
+  return new Promise<SnmpResult>((resolve, reject) => {
+    let settled = false;
+    const engineId = () => session.msgSecurityParameters?.msgAuthoritativeEngineID?.toString("hex") || undefined;
+    const settle = (err: Error | null, varbinds?: Varbind[]) => {
+      if (settled) return;
+      settled = true;
+      const id = engineId();
+      try {
+        const result: SnmpResult = err ? resultOf(err, what) : { kind: "response", varbinds: varbinds ?? [] };
+        resolve(id ? { ...result, engineId: id } : result);
+      } catch (failure) {
+        reject(failure);
+      }
+    };
+    // net-snmp reports an answer it cannot parse as the session's "error" event, not to the request
+    session.on("error", (err: Error) => settle(new TransportError("protocol", `${what} answered with a malformed SNMP message: ${err.message}`)));
+    socket.on("unreadable", () => settle(socket.failure!));
+    if (op.pdu === "get") session.get([op.oid], settle);
+    else session.set([op.varbind], settle);
+  }).finally(() => session.close());
 }
 
 /** An OCTET STRING value as printable text for a report (bounded). */
-export function valueText(v: SnmpValue | undefined, max = 120): string {
+export function valueText(v: Varbind | undefined, max = 120): string {
   if (!v) return "";
-  if (v.tag !== 0x04) return `[type 0x${v.tag.toString(16)}]`;
-  return v.bytes.subarray(0, max).toString("latin1").replace(/[^\x20-\x7e]/g, "?");
+  if (!Buffer.isBuffer(v.value)) return `[type ${v.type}]`;
+  return v.value.subarray(0, max).toString("latin1").replace(/[^\x20-\x7e]/g, "?");
 }
+
+export const isOctetString = (v: Varbind | undefined): v is Varbind & { value: Buffer } => v?.type === snmp.ObjectType.OctetString && Buffer.isBuffer(v.value);
+export const isVarbindError = (v: Varbind) => snmp.isVarbindError(v);

@@ -157,24 +157,23 @@ describe.skipIf(lab.skip)(`credentials over MQTT and SNMP in the lab${lab.skip ?
     })]);
   }, LAB_TIMEOUT_MS);
 
-  it("finds snmpd answering \"public\" (read access, write not tested) and rates it high", async () => {
+  it("finds snmpd answering \"public\" and \"private\", each reading, write not tested, and rates them high", async () => {
     expect(vuln.udp.find((s) => s.port === 161)?.service).toBe("snmp");
     const outcome = await check(vuln, [], { snmp: true, attempts: 3 });
     expect(outcome.verdict).toBe("fail");
-    expect(outcome.findings).toEqual([expect.objectContaining({
-      severity: "high", title: 'snmp on port 161 accepts the default community "public"',
+    expect(outcome.findings).toEqual(["public", "private"].map((community) => expect.objectContaining({
+      severity: "high", title: "snmp on port 161/udp accepts a default community (read; write not tested)",
       target: { transport: "udp", port: 161, service: "snmp" },
-      evidence: expect.objectContaining({ password: "public", source: "snmp-communities", transcript: expect.stringMatching(/sysDescr.0 = "Acme .*"; write access not tested/) }),
-    })]);
+      evidence: expect.objectContaining({ community, source: "snmp-communities", access: "read; write not tested", transcript: expect.stringMatching(/sysDescr.0 = "Acme .*"; write access not tested/) }),
+    })));
   }, LAB_TIMEOUT_MS);
 
   it("with --state-changing, tells \"private\" writing from \"public\" reading (a SET to the current value)", async () => {
-    const outcome = await check(vuln, [], {
-      snmp: true, attempts: 1, options: { stateChanging: true, extraCredentials: [{ username: "", password: "private" }] },
-    });
-    expect(outcome.findings).toEqual([expect.objectContaining({
-      severity: "critical", evidence: expect.objectContaining({ password: "private", transcript: expect.stringContaining("WRITE access") }),
-    })]);
+    const outcome = await check(vuln, [], { snmp: true, attempts: 3, options: { stateChanging: true } });
+    expect(outcome.findings).toEqual([
+      expect.objectContaining({ severity: "high", title: "snmp on port 161/udp accepts a default community (read)", evidence: expect.objectContaining({ community: "public", access: "read", transcript: expect.stringContaining("read-only") }) }),
+      expect.objectContaining({ severity: "critical", title: "snmp on port 161/udp accepts a default community (read, write)", evidence: expect.objectContaining({ community: "private", access: "read, write", transcript: expect.stringContaining("WRITE access") }) }),
+    ]);
   }, LAB_TIMEOUT_MS);
 
   it("finds no default on the thermostat's MQTT over TLS (8883); its declared per-unit password works", async () => {

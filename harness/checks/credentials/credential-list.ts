@@ -63,8 +63,9 @@ export function candidatesFor(device: Descriptor, options: RunOptions, service: 
   const seen = new Set<string>();
   // Telnet, SSH and FTP logins cannot take an empty user name: password-only pairs are for HTTP
   // (and SNMP communities, which are only a "password")
+  // A community is a password alone: it is asked once, whatever user name a list gives it.
   const fresh = (c: CredentialPair) => {
-    const key = `${c.username}\u0000${c.password}`;
+    const key = service.kind === "snmp" ? c.password : `${c.username}\u0000${c.password}`;
     if (seen.has(key) || (NAMED_LOGINS.has(service.kind) && !c.username) || (service.nonEmpty && (!c.username || !c.password))) return false;
     seen.add(key);
     return true;

@@ -20,7 +20,8 @@ interface ServiceResult {
   candidates: number;
   /** Attempts that got an answer (accepted or rejected). */
   tried: number;
-  accepted?: { candidate: Candidate; attemptsBefore: number; transcript?: string; readOnly?: boolean };
+  /** The first shared credential that worked, in list order; every one that worked where the login reports all (everyCredential). */
+  accepted: { candidate: Candidate; attemptsBefore: number; transcript?: string; readOnly?: boolean; access?: string }[];
   uniqueAccepted: Candidate[];
   /** Why the attempts stopped before the list ended without a success. */
   stopped?: string;
@@ -102,7 +103,7 @@ async function inLanes(lanes: number, candidates: Candidate[], attempt: (c: Cand
 
 async function tryService(ctx: CheckContext, host: string, target: LoginTarget): Promise<ServiceResult> {
   const listed = candidatesFor(ctx.device, ctx.options, target, ctx.pace.settings.attemptsPerService);
-  const result: ServiceResult = { target, candidates: listed.length, tried: 0, uniqueAccepted: [] };
+  const result: ServiceResult = { target, candidates: listed.length, tried: 0, accepted: [], uniqueAccepted: [] };
   // Once one pair works (or the service cannot be judged), the attempts under way are cut short
   const enough = new AbortController();
   const signal = AbortSignal.any([ctx.signal, enough.signal]);
@@ -123,7 +124,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
       if (open.verdict === "success") {
         const candidate: Candidate = { username: "", password: "", source: "anonymous", unique: false };
         const owner = login.anonymousReportedBy ? { anonymousReportedBy: login.anonymousReportedBy } : {};
-        return { ...result, ...owner, accepted: { candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) } };
+        return { ...result, ...owner, accepted: [{ candidate, attemptsBefore: 0, ...(open.transcript ? { transcript: open.transcript } : {}) }] };
       }
     }
     const offered = Math.min(ctx.pace.settings.loginsAtOnce, login.lanes ?? Infinity);
@@ -150,11 +151,15 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
         result.uniqueAccepted.push(candidate);
         return "go on";
       }
-      // Of pairs accepted at once in parallel lanes, the report names the first in list order
-      const { transcript, readOnly } = answer;
-      if (!result.accepted || index < result.accepted.attemptsBefore) {
-        result.accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}), ...(readOnly ? { readOnly } : {}) };
+      const { transcript, readOnly, access } = answer;
+      const accepted = { candidate, attemptsBefore: index, ...(transcript ? { transcript } : {}), ...(readOnly ? { readOnly } : {}), ...(access ? { access } : {}) };
+      if (login.everyCredential) {
+        result.accepted.push(accepted);
+        result.accepted.sort((a, b) => a.attemptsBefore - b.attemptsBefore);
+        return "go on";
       }
+      // Of pairs accepted at once in parallel lanes, the report names the first in list order
+      if (!result.accepted[0] || index < result.accepted[0].attemptsBefore) result.accepted = [accepted];
       enough.abort();
       return "stop";
     };
@@ -162,7 +167,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
     // starts, so a default that works at once never cuts one of them short
     const declared = candidates.filter((c) => c.source === "declared");
     const first = await inLanes(offered, declared, tryOne);
-    const rest = result.accepted || result.stopped ? { kept: first.kept, abandoned: 0 }
+    const rest = (result.accepted.length && !login.everyCredential) || result.stopped ? { kept: first.kept, abandoned: 0 }
       : await inLanes(first.kept, candidates.slice(declared.length), (c, i) => tryOne(c, declared.length + i));
     const abandoned = first.abandoned + rest.abandoned;
     if (rest.kept < offered) result.lanes = { offered, kept: rest.kept };
@@ -176,7 +181,7 @@ async function tryService(ctx: CheckContext, host: string, target: LoginTarget):
 
 /** What worked, for the comparison with other units (credentials.unique-per-device); anonymous access has no secret to share. */
 function acceptedOf(r: ServiceResult): AcceptedCredential[] {
-  const worked = [...r.uniqueAccepted, ...(r.accepted ? [r.accepted.candidate] : [])].filter((c) => c.source !== "anonymous");
+  const worked = [...r.uniqueAccepted, ...r.accepted.map((a) => a.candidate)].filter((c) => c.source !== "anonymous");
   return worked.map((c) => ({ login: r.target, username: c.username, password: c.password, source: c.source, unique: c.unique }));
 }
 
@@ -197,18 +202,19 @@ function findingsOf(r: ServiceResult): FindingInput[] {
     // The per-unit password is the owner's secret: the report has no use for it
     evidence: { service, port, username: c.username, source: c.source, unique: true },
   }))];
-  if (r.accepted && !r.anonymousReportedBy) {
-    const { candidate: c, attemptsBefore, transcript, readOnly } = r.accepted;
-    // A community that only reads gives away the device's configuration; one that writes, the device
+  if (r.anonymousReportedBy) return findings;
+  for (const { candidate: c, attemptsBefore, transcript, readOnly, access } of r.accepted) {
+    // A community that only reads gives away the device's configuration; one that writes, the
+    // device. The community is the secret: in the evidence, never the title.
     findings.push({
       severity: readOnly ? "high" : "critical",
       title: c.source === "anonymous" ? `${label(r.target)} accepts anonymous logins`
-        : r.target.kind === "snmp" ? `${label(r.target)} accepts the default community "${c.password}"`
+        : r.target.kind === "snmp" ? `${label(r.target)}/udp accepts a default community (${access ?? "read"})`
         : `${label(r.target)} accepts a default password for "${c.username}"`,
       target,
       evidence: {
-        service, port, username: c.username, password: c.password, source: c.source,
-        attemptsBeforeSuccess: attemptsBefore, ...(transcript ? { transcript } : {}),
+        service, port, username: c.username, password: c.password, ...(r.target.kind === "snmp" ? { community: c.password } : {}), source: c.source,
+        attemptsBeforeSuccess: attemptsBefore, ...(access ? { access } : {}), ...(transcript ? { transcript } : {}),
       },
     });
   }
@@ -221,8 +227,8 @@ function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
     ...(silent.length ? { silentPorts: silent } : {}),
     services: results.map((r) => ({
       service: r.target.name, port: r.target.port, tried: r.tried, of: r.candidates,
-      ...(r.accepted ? { accepted: r.accepted.candidate.username } : {}),
-      ...(r.accepted?.candidate.source === "anonymous" ? { anonymous: true, ...(r.accepted.transcript ? { transcript: r.accepted.transcript } : {}) } : {}),
+      ...(r.accepted.length ? { accepted: r.accepted.map((a) => a.candidate.username) } : {}),
+      ...(r.accepted[0]?.candidate.source === "anonymous" ? { anonymous: true, ...(r.accepted[0].transcript ? { transcript: r.accepted[0].transcript } : {}) } : {}),
       ...(r.anonymousReportedBy ? { findingBy: r.anonymousReportedBy } : {}),
       ...(r.target.form ? { login: r.target.form.product } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
@@ -233,10 +239,10 @@ function outcomeOf(results: ServiceResult[], silent: string[]): Outcome {
       ...(r.abandoned ? { abandoned: r.abandoned } : {}),
     })),
   };
-  const accepted = results.filter((r) => r.accepted);
+  const accepted = results.filter((r) => r.accepted.length);
   if (accepted.length) {
-    const anonymous = (r: ServiceResult) => r.accepted!.candidate.source === "anonymous";
-    const guessed = accepted.filter((r) => !anonymous(r)).map((r) => `${label(r.target)} ("${r.accepted!.candidate.username}")`);
+    const anonymous = (r: ServiceResult) => r.accepted[0]!.candidate.source === "anonymous";
+    const guessed = accepted.filter((r) => !anonymous(r)).map((r) => `${label(r.target)} (${r.target.kind === "snmp" ? `${r.accepted.length} ${r.accepted.length > 1 ? "communities" : "community"}` : `"${r.accepted[0]!.candidate.username}"`})`);
     const open = accepted.filter(anonymous).map((r) => `${label(r.target)}${r.anonymousReportedBy ? ` (the finding is ${r.anonymousReportedBy}'s)` : ""}`);
     const summary = [
       ...(guessed.length ? [`a default password works on ${guessed.join(", ")}`] : []),

@@ -23,8 +23,8 @@ interface ProbeData {
   product?: PatternData;
   anyPort?: boolean;
   waitMs?: number;
-  /** A second payload, sent when the first got no answer (an older form of the protocol). */
-  fallback?: string;
+  /** Payloads sent in turn when the first got no answer (an older or a newer form of the protocol). */
+  fallback?: string | string[];
 }
 
 interface AmplificationData {
@@ -42,7 +42,7 @@ export interface UdpProbe {
   product?: RegExp;
   anyPort: boolean;
   waitMs: number;
-  fallback?: Buffer;
+  fallbacks: Buffer[];
 }
 
 /** The name of a service that answered but did not look like the one asked. */
@@ -80,7 +80,7 @@ function toProbe(d: ProbeData): UdpProbe {
     ...(d.product ? { product: compile(d.product) } : {}),
     anyPort: d.anyPort ?? false,
     waitMs: d.waitMs ?? 0,
-    ...(d.fallback ? { fallback: parseHex(d.fallback, `${d.service} fallback`) } : {}),
+    fallbacks: [d.fallback ?? []].flat().map((hex) => parseHex(hex, `${d.service} fallback`)),
   };
 }
 
@@ -117,7 +117,7 @@ type Result =
 
 /**
  * Ask one port, again on silence: UDP loses datagrams, and a lost one looks like a closed port.
- * A probe with a fallback sends it, the same way, when the first payload got no answer.
+ * A probe with fallbacks sends each in turn, the same way, while the ones before got no answer.
  */
 async function ask(ctx: CheckContext, host: string, probe: UdpProbe): Promise<Result> {
   const { connectTimeoutMs, retries } = ctx.pace.settings;
@@ -127,7 +127,7 @@ async function ask(ctx: CheckContext, host: string, probe: UdpProbe): Promise<Re
     maxDatagrams: ANSWER_DATAGRAMS,
     anyPort: probe.anyPort,
   };
-  for (const payload of probe.fallback ? [probe.payload, probe.fallback] : [probe.payload]) {
+  for (const payload of [probe.payload, ...probe.fallbacks]) {
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
         const answer = await udpExchange(ctx, host, probe.port, payload, limits);
@@ -204,7 +204,7 @@ export const udpServices: Check = {
   description:
     "Finds UDP services by sending each a request of its own protocol (CoAP, DTLS, SNMP, SSDP, mDNS, NTP, DNS, " +
     "TFTP, WS-Discovery and IoT vendor discovery, from harness/data/udp-probes.yaml) to its default port and to every " +
-    "declared UDP port, retrying on silence (SNMP in v2c, then in SNMPv1). A UDP port counts as open only when it answers. Fails when an answer is " +
+    "declared UDP port, retrying on silence (SNMP in v2c, then in SNMPv1, then the SNMPv3 engine discovery). A UDP port counts as open only when it answers. Fails when an answer is " +
     "larger than its request by more than the factor in harness/data/udp-amplification.yaml, which makes the device " +
     "a reflector for denial-of-service attacks. Fragile ports get nothing unless allowed.",
   effect: "observe",
@@ -218,8 +218,8 @@ export const udpServices: Check = {
       address: device.network?.address ?? "",
       port: p.port,
       protocol: `udp ${p.service === UNKNOWN ? "generic" : p.service}`,
-      count: retries || p.fallback ? `1 to ${(1 + retries) * (p.fallback ? 2 : 1)}` : 1,
-      ...(fragileReason(p.port) ? { note: "fragile port: sent only with --allow-fragile" } : p.fallback ? { note: "an older form of the request if the first gets no answer" } : {}),
+      count: retries || p.fallbacks.length ? `1 to ${(1 + retries) * (1 + p.fallbacks.length)}` : 1,
+      ...(fragileReason(p.port) ? { note: "fragile port: sent only with --allow-fragile" } : p.fallbacks.length ? { note: "other forms of the request in turn while one gets no answer" } : {}),
     }));
   },
 

@@ -15,8 +15,11 @@ export interface LoginTarget extends LoginService {
 }
 
 export type Answer =
-  /** `readOnly`: the login was shown to give read access only (an SNMP community whose SET was not accepted). */
-  | { verdict: "success"; transcript?: string; readOnly?: boolean }
+  /**
+   * `readOnly`: the login was not shown to give more than read access (an SNMP community whose SET
+   * was refused or not tried); `access`: what it was shown to give, in words ("read, write").
+   */
+  | { verdict: "success"; transcript?: string; readOnly?: boolean; access?: string }
   | { verdict: "rejected"; transcript?: string }
   /**
    * The service cannot be tested this way; further attempts would tell nothing. `lockout`: it
@@ -40,6 +43,11 @@ export interface Login {
    * (MQTT: mqtt.anonymous-access): the credential check still fails, and reports no finding of its own.
    */
   anonymousReportedBy?: string;
+  /**
+   * Every credential that works is reported, not only the first: where each is a key of its own
+   * with its own rights (SNMP communities, one reading, another writing).
+   */
+  everyCredential?: boolean;
   /** At most this many attempts at once, where the service itself limits them (below the pace's). */
   lanes?: number;
   /** The candidates this login can take, and those held back (below a lockout the service documents), with why. */
