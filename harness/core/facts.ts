@@ -17,6 +17,19 @@ export interface HttpInfo {
   server?: string;
 }
 
+/** A management endpoint of a web stack that answered a client with no credentials (harness/data/http-management.yaml). */
+export interface OpenManagement {
+  /** The data's rule id: node-red-admin-api, admin-page, … */
+  rule: string;
+  product?: string;
+  /** What that gives anyone who can reach the port. */
+  capability: "deploy-code" | "configure" | "read-configuration";
+  severity: "critical" | "high" | "medium" | "low" | "info";
+  title: string;
+  /** The paths that answered. */
+  paths: string[];
+}
+
 export interface Service {
   port: number;
   /** telnet, ssh, ftp, http, https, tls, smtp, rtsp, mqtt, unknown … */
@@ -25,6 +38,8 @@ export interface Service {
   product?: string;
   banner?: string;
   http?: HttpInfo[];
+  /** HTTP only: management endpoints open to anyone. */
+  management?: OpenManagement[];
 }
 
 /** A UDP service counts only when it answered a probe. */
