@@ -98,6 +98,16 @@ export interface CoapResources {
   resources: { target: string; params: Record<string, string | true> }[];
 }
 
+/** A version a broker on the device told a client that sent no credentials ($SYS/broker/version). */
+export interface BrokerVersion {
+  host: string;
+  port: number;
+  tls: boolean;
+  topic: string;
+  /** The payload, escaped like banners; bounded. */
+  version: string;
+}
+
 export interface FactMap {
   "tcp.open": OpenPort[];
   "tcp.services": Service[];
@@ -105,6 +115,7 @@ export interface FactMap {
   "tls.certificates": CertificateFact[];
   "credentials.accepted": AcceptedCredential[];
   "coap.resources": CoapResources;
+  "mqtt.broker-versions": BrokerVersion[];
 }
 
 export type FactKey = keyof FactMap;
