@@ -9,6 +9,7 @@ import { discovery } from "./coap/discovery.js";
 import { dtls } from "./coap/dtls.js";
 import { unauthenticatedAccess } from "./coap/unauthenticated-access.js";
 import { defaultPasswords } from "./credentials/default-passwords.js";
+import { unauthenticatedAdmin } from "./credentials/unauthenticated-admin.js";
 import { uniquePerDevice } from "./credentials/unique-per-device.js";
 import { securityTxt } from "./disclosure/security-txt.js";
 import { supportPeriod } from "./lifecycle/support-period.js";
@@ -37,7 +38,7 @@ import { updateTransport } from "./update/transport.js";
 
 export const ALL_CHECKS = [
   tcpPorts, services, udpServices, tls, cleartextServices, debugServices, undeclaredPorts, versionDisclosure, defaultPasswords,
-  uniquePerDevice, bruteforceProtection,
+  uniquePerDevice, bruteforceProtection, unauthenticatedAdmin,
   mudUrl, mudFile, mudConformance,
   anonymousAccess, wildcardSubscribe, transportSecurity, observe,
   discovery, unauthenticatedAccess, amplification, dtls,

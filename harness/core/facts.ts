@@ -17,6 +17,19 @@ export interface HttpInfo {
   server?: string;
 }
 
+/** A management endpoint of a web stack that answered a client with no credentials (harness/data/http-management.yaml). */
+export interface OpenManagement {
+  /** The data's rule id: node-red-admin-api, admin-page, … */
+  rule: string;
+  product?: string;
+  /** What that gives anyone who can reach the port. */
+  capability: "deploy-code" | "configure" | "read-configuration";
+  severity: "critical" | "high" | "medium" | "low" | "info";
+  title: string;
+  /** The paths that answered. */
+  paths: string[];
+}
+
 export interface Service {
   port: number;
   /** telnet, ssh, ftp, http, https, tls, smtp, rtsp, mqtt, unknown … */
@@ -30,6 +43,8 @@ export interface Service {
    * this long. What it serves (a login or not) is unknown.
    */
   silentMs?: number;
+  /** HTTP only: management endpoints open to anyone. */
+  management?: OpenManagement[];
 }
 
 /** A UDP service counts only when it answered a probe. */
@@ -102,6 +117,16 @@ export interface CoapResources {
   resources: { target: string; params: Record<string, string | true> }[];
 }
 
+/** A version a broker on the device told a client that sent no credentials ($SYS/broker/version). */
+export interface BrokerVersion {
+  host: string;
+  port: number;
+  tls: boolean;
+  topic: string;
+  /** The payload, escaped like banners; bounded. */
+  version: string;
+}
+
 export interface FactMap {
   "tcp.open": OpenPort[];
   "tcp.services": Service[];
@@ -110,6 +135,7 @@ export interface FactMap {
   "credentials.accepted": AcceptedCredential[];
   "credentials.lockouts": LoginLockout[];
   "coap.resources": CoapResources;
+  "mqtt.broker-versions": BrokerVersion[];
 }
 
 export type FactKey = keyof FactMap;

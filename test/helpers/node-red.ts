@@ -1,17 +1,28 @@
-// Node-RED 4 from node_modules (a dev dependency), started as the real program (red.js) on
-// 127.0.0.1 with a temporary user directory and a settings file of the test's: adminAuth with
-// the users it names (bcrypt hashes, as Node-RED's settings take them), none when there are none. Resolves once it listens
-// (bounded), with its port; stop() ends the process and removes the directory.
+// A real Node-RED 4 (node_modules/node-red) on 127.0.0.1 for a test: its own default settings file,
+// a fresh userDir, telemetry off, and adminAuth when users are given (bcrypt, as Node-RED documents).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import bcrypt from "bcryptjs";
+
+const require = createRequire(import.meta.url);
+const RED = require.resolve("node-red/red.js");
+const START_TIMEOUT_MS = 60_000;
 
 export interface NodeRed {
   port: number;
   stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 export interface NodeRedUser {
@@ -19,60 +30,43 @@ export interface NodeRedUser {
   password: string;
 }
 
-const START_MS = 30_000;
-const RUNNING = /Server now running at http:\/\/127\.0\.0\.1:(\d+)\//;
-
-export async function startNodeRed(opts: { users: NodeRedUser[] }): Promise<NodeRed> {
-  const red = createRequire(import.meta.url).resolve("node-red/red.js");
-  const userDir = mkdtempSync(join(tmpdir(), "iotcert-node-red-"));
-  const settings = join(userDir, "settings.js");
-  const users = opts.users.map((u) => ({ username: u.username, password: bcrypt.hashSync(u.password, 8), permissions: "*" }));
-  writeFileSync(settings, `module.exports = ${JSON.stringify({
-    uiHost: "127.0.0.1",
-    flowFile: "flows.json",
-    credentialSecret: false,
-    ...(users.length ? { adminAuth: { type: "credentials", users } } : {}),
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false } },
-    logging: { console: { level: "info", metrics: false, audit: false } },
-  })};\n`);
-  const child: ChildProcess = spawn(process.execPath, [red, "--settings", settings, "--userDir", userDir, "--port", "0", "--no-telemetry"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" },
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(userDir, { recursive: true, force: true });
-  };
-  let output = "";
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Node-RED did not listen within ${START_MS} ms:\n${output.slice(-2000)}`)), START_MS);
-      const seen = (chunk: Buffer) => {
-        output += chunk.toString("utf8");
-        const m = RUNNING.exec(output);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      };
-      child.stdout!.on("data", seen);
-      child.stderr!.on("data", seen);
-      child.once("exit", (code) => {
+/** Node-RED with its own default settings; with `users`, adminAuth for them (every permission). */
+export async function startNodeRed(opts: { users?: NodeRedUser[] } = {}): Promise<NodeRed> {
+  const dir = mkdtempSync(join(tmpdir(), "iotcert-node-red-"));
+  const port = await freePort();
+  const users = (opts.users ?? []).map((u) => ({ username: u.username, password: bcrypt.hashSync(u.password, 8), permissions: "*" }));
+  const auth = users.length ? { adminAuth: { type: "credentials", users } } : {};
+  const settings = join(dir, "settings.js");
+  writeFileSync(settings, `module.exports = { ...require(${JSON.stringify(join(dirname(RED), "settings.js"))}), ...${JSON.stringify({
+    userDir: join(dir, "user"), uiHost: "127.0.0.1", uiPort: port, telemetry: { enabled: false, updateNotification: false }, ...auth,
+  })} };\n`);
+  const child: ChildProcess = spawn(process.execPath, [RED, "--settings", settings], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Node-RED did not start in ${START_TIMEOUT_MS / 1000} s:\n${log}`)), START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes("Server now running at")) {
         clearTimeout(timer);
-        reject(new Error(`Node-RED exited (${code}) before it listened:\n${output.slice(-2000)}`));
-      });
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Node-RED exited (${code}):\n${log}`));
     });
-    return { port, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  });
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -48,6 +48,10 @@ export const LAB = {
   /** The plug's Wi-Fi variant, behind a link of 20 ± 5 ms each way and 2 % loss each way. */
   wifi: { ns: "iotc-wifi", address: "198.18.1.10", descriptor: join(HERE, "devices/wifi.yaml"), tcp: PLUG_TCP, udp: PLUG_UDP },
   wifiLink: { delayMs: 20, jitterMs: 5, lossPct: 2 },
+  /** "Acme Gateway G1": Node-RED 4 with its default settings (no adminAuth) on 1880. */
+  nodered: { ns: "iotc-nodered", address: "198.18.0.30", descriptor: join(HERE, "devices/nodered.yaml"), tcp: [1880], udp: [] },
+  /** "Nordlys Hub H1": the same Node-RED with adminAuth (user admin, the descriptor's password). */
+  nrauth: { ns: "iotc-nrauth", address: "198.18.0.31", descriptor: join(HERE, "devices/nrauth.yaml"), tcp: [1880], udp: [] },
   /** What the plugs (vuln, vuln2, wifi) accept. */
   plugCredentials: {
     telnet: [{ username: "root", password: "xc3511" }, { username: "admin", password: "admin" }],
@@ -62,7 +66,7 @@ export const LAB = {
   ftpMaxLoginFails: 3,
 } as const satisfies Record<string, unknown>;
 
-export type LabDeviceName = "vuln" | "vuln2" | "hard" | "wifi";
+export type LabDeviceName = "vuln" | "vuln2" | "hard" | "wifi" | "nodered" | "nrauth";
 
 /** The hardened device's per-unit password (user admin; web /admin/ and MQTT), from the running lab. */
 export function hardPassword(): string {
@@ -140,6 +144,8 @@ const NEEDS: [command: string, pkg: string][] = [
   ["mosquitto_passwd", "mosquitto"],
   ["snmpd", "snmpd"],
   ["ssh-keyscan", "openssh-client"],
+  ["node", "nodejs"],
+  ["setpriv", "util-linux"],
 ];
 
 let cachedStatus: { available: boolean; reason?: string } | undefined;

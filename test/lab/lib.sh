@@ -17,11 +17,15 @@ BRIDGE=iotc-br0
 HARNESS_ADDR=198.18.0.1       # the root namespace's address on the bridge: the harness side
 LAN_PREFIX=24
 
-# device: namespace, address
-declare -A NS=([vuln]=iotc-vuln [vuln2]=iotc-vuln2 [hard]=iotc-hard [wifi]=iotc-wifi)
-declare -A ADDR=([vuln]=198.18.0.10 [vuln2]=198.18.0.11 [hard]=198.18.0.20 [wifi]=198.18.1.10)
+# device: namespace, address. nodered and nrauth are two Node-RED gateways (.30, .31): its
+# default settings, and adminAuth set.
+declare -A NS=([vuln]=iotc-vuln [vuln2]=iotc-vuln2 [hard]=iotc-hard [wifi]=iotc-wifi
+  [nodered]=iotc-nodered [nrauth]=iotc-nrauth)
+declare -A ADDR=([vuln]=198.18.0.10 [vuln2]=198.18.0.11 [hard]=198.18.0.20 [wifi]=198.18.1.10
+  [nodered]=198.18.0.30 [nrauth]=198.18.0.31)
 # the host name each device's daemons see (login prompts, banners): the product, not the lab machine
-declare -A HOST=([vuln]=smartplug [vuln2]=smartplug [hard]=thermostat [wifi]=smartplug)
+declare -A HOST=([vuln]=smartplug [vuln2]=smartplug [hard]=thermostat [wifi]=smartplug
+  [nodered]=gateway [nrauth]=hub)
 
 # The Wi-Fi device sits on its own /24 behind the slow, lossy link
 WIFI_HARNESS_ADDR=198.18.1.1

@@ -2,11 +2,12 @@
 // HTTP request, so later checks know where the logins are.
 import { loadData } from "../../core/data.js";
 import { TransportError } from "../../core/errors.js";
-import type { HttpInfo, OpenPort, Service } from "../../core/facts.js";
+import type { HttpInfo, OpenManagement, OpenPort, Service } from "../../core/facts.js";
 import { fragileReason } from "../../core/fragile.js";
 import type { Check, CheckContext, Outcome } from "../../core/types.js";
-import { httpGet } from "../../transports/http.js";
+import { httpGet, type HttpResponse } from "../../transports/http.js";
 import { connectTcp, type TcpConnection } from "../../transports/tcp.js";
+import { openManagement, recogniseProduct, stackRequests, type StackAnswer } from "./http-stacks.js";
 import { probesFor, type ServiceProbe } from "./service-probes.js";
 
 interface Fingerprint {
@@ -100,8 +101,30 @@ function sameServerTarget(location: string | undefined, from: string, host: stri
   return url.origin === new URL(base).origin ? url.pathname + url.search : undefined;
 }
 
-async function askHttp(ctx: CheckContext, host: string, port: number, tls: boolean): Promise<HttpInfo[]> {
+interface HttpFindings {
+  pages: HttpInfo[];
+  /** The web stack the answers name (harness/data/http-management.yaml), with its version when stated. */
+  stack?: string;
+  management: OpenManagement[];
+}
+
+async function askHttp(ctx: CheckContext, host: string, port: number, tls: boolean): Promise<HttpFindings> {
   const pages: HttpInfo[] = [];
+  const answers = new Map<string, HttpResponse | undefined>();
+  const get = async (path: string, headers?: Record<string, string>): Promise<HttpResponse | undefined> => {
+    const key = `${path}\n${JSON.stringify(headers ?? {})}`;
+    if (answers.has(key)) return answers.get(key);
+    let res: HttpResponse | undefined;
+    try {
+      res = await httpGet(ctx, { host, port, tls, path, ...(headers ? { headers } : {}), timeoutMs: ctx.pace.settings.connectTimeoutMs * 2, maxBytes: PAGE_BYTES });
+    } catch (err) {
+      if (!(err instanceof TransportError && ["protocol", "closed", "timeout", "reset", "too-large"].includes(err.kind))) throw err;
+    }
+    answers.set(key, res);
+    if (res && (res.status !== 404 || path === "/")) pages.push(pageInfo(path, res));
+    return res;
+  };
+
   const queue = [...adminPaths()];
   const asked = new Set<string>();
   // The listed paths, and one redirect hop from each, each asked once
@@ -110,34 +133,39 @@ async function askHttp(ctx: CheckContext, host: string, port: number, tls: boole
     const path = queue.shift()!;
     if (asked.has(path)) continue;
     asked.add(path);
-    let res;
-    try {
-      res = await httpGet(ctx, { host, port, tls, path, timeoutMs: ctx.pace.settings.connectTimeoutMs * 2, maxBytes: PAGE_BYTES });
-    } catch (err) {
-      if (err instanceof TransportError && ["protocol", "closed", "timeout", "reset", "too-large"].includes(err.kind)) continue;
-      throw err;
+    const res = await get(path);
+    if (!res || res.status < 300 || res.status >= 400 || hops.has(path)) continue;
+    const next = sameServerTarget(res.headers.location, path, host, port, tls);
+    if (next) {
+      hops.add(next);
+      queue.unshift(next);
     }
-    if (res.status === 404 && path !== "/") continue;
-    if (res.status >= 300 && res.status < 400 && !hops.has(path)) {
-      const next = sameServerTarget(res.headers.location, path, host, port, tls);
-      if (next) {
-        hops.add(next);
-        queue.unshift(next);
-      }
-    }
-    const challenge = res.headers["www-authenticate"];
-    const scheme = challenge ? /^\s*(\w+)/.exec(challenge)?.[1]?.toLowerCase() : undefined;
-    const realm = challenge ? /realm\s*=\s*"([^"]{0,128})"/i.exec(challenge)?.[1] : undefined;
-    pages.push({
-      path,
-      status: res.status,
-      ...(res.status === 401 && scheme ? { authScheme: scheme } : {}),
-      ...(realm !== undefined ? { realm } : {}),
-      ...(PASSWORD_FIELD.test(res.body.toString("latin1")) ? { loginForm: true } : {}),
-      ...(res.headers.server ? { server: res.headers.server.slice(0, 128) } : {}),
-    });
   }
-  return pages;
+
+  // The known stacks' endpoints, as they are (no redirects followed)
+  const requests = stackRequests();
+  const stackAnswers = new Map<string, StackAnswer>();
+  for (const r of requests) {
+    const res = await get(r.path, r.headers);
+    if (res) stackAnswers.set(r.id, res);
+  }
+  const pathOf = (id: string) => requests.find((r) => r.id === id)?.path ?? id;
+  const stack = recogniseProduct(stackAnswers);
+  return { pages, ...(stack ? { stack } : {}), management: openManagement(stackAnswers, pathOf) };
+}
+
+function pageInfo(path: string, res: HttpResponse): HttpInfo {
+  const challenge = res.headers["www-authenticate"];
+  const scheme = challenge ? /^\s*(\w+)/.exec(challenge)?.[1]?.toLowerCase() : undefined;
+  const realm = challenge ? /realm\s*=\s*"([^"]{0,128})"/i.exec(challenge)?.[1] : undefined;
+  return {
+    path,
+    status: res.status,
+    ...(res.status === 401 && scheme ? { authScheme: scheme } : {}),
+    ...(realm !== undefined ? { realm } : {}),
+    ...(PASSWORD_FIELD.test(res.body.toString("latin1")) ? { loginForm: true } : {}),
+    ...(res.headers.server ? { server: res.headers.server.slice(0, 128) } : {}),
+  };
 }
 
 /** The name a service takes inside TLS: http → https, mqtt → mqtts. */
@@ -164,9 +192,9 @@ async function identify(ctx: CheckContext, host: string, open: OpenPort): Promis
     if (!found) continue;
     const name = tls ? (TLS_NAMES[found.name] ?? `${found.name}+tls`) : found.name;
     if (found.name !== "http") return { port, name, tls, ...(found.product ? { product: found.product } : {}) };
-    const http = await askHttp(ctx, host, port, tls);
-    const server = http.find((p) => p.server)?.server;
-    return { port, name, tls, http, ...(server ? { product: server } : {}) };
+    const { pages, stack, management } = await askHttp(ctx, host, port, tls);
+    const product = stack ?? pages.find((p) => p.server)?.server;
+    return { port, name, tls, http: pages, ...(product ? { product } : {}), ...(management.length ? { management } : {}) };
   }
   if (!answered) return { port, name: "unknown", tls, silentMs: Math.round(performance.now() - started) };
   return { port, name: tls ? "tls" : "unknown", tls };
@@ -178,8 +206,9 @@ export const services: Check = {
   description:
     "Identifies the service on every open TCP port: from the banner it sent unasked (telnet negotiation, SSH, FTP …), " +
     "else by a TLS handshake and active probes (HTTP, MQTT CONNECT, RTSP, ADB, CoAP over TCP, gdbserver …) sent " +
-    "inside TLS where the port speaks it. HTTP services get GETs of common admin paths, recording logins asked for " +
-    "(401 challenges, password forms) and product versions. Fragile ports (raw print and the like) get no payload unless allowed.",
+    "inside TLS where the port speaks it. HTTP services get GETs of common admin paths and of the management " +
+    "endpoints of known web stacks (Node-RED's Admin API …, harness/data/http-management.yaml), recording logins asked for " +
+    "(401 challenges, password forms), the stack and its version, and endpoints that answer without credentials. Fragile ports (raw print and the like) get no payload unless allowed.",
   effect: "observe",
   needs: ["ip"],
   consumes: ["tcp.open"],
@@ -190,7 +219,7 @@ export const services: Check = {
       address: device.network?.address ?? "",
       port: "each open TCP port without a banner",
       protocol: "tls handshake, service probes, http GET",
-      count: `1 TLS + up to ${probesFor(0).length} probes + ${adminPaths().length} GET per port (and one more per redirect on the same server)`,
+      count: `1 TLS + up to ${probesFor(0).length} probes + ${adminPaths().length} + ${stackRequests().length} GET per port (and one more per redirect on the same server)`,
     }];
   },
 
