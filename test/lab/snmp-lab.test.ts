@@ -27,7 +27,9 @@ async function run(device: Descriptor, options: Partial<RunOptions> = {}): Promi
   await udpServices.run(scan);
   const udp = scan.facts.get("udp.services") ?? [];
   expect(udp.find((s) => s.port === 161)?.service).toBe("snmp");
-  const creds = makeContext({ device, checkId: defaultPasswords.id, pace, options, facts: { "tcp.services": [], "udp.services": udp } });
+  // SNMP alone: the descriptor's web forms (on TCP) are another test's
+  const { loginForms: _forms, ...snmpOnly } = device;
+  const creds = makeContext({ device: snmpOnly, checkId: defaultPasswords.id, pace, options, facts: { "tcp.services": [], "udp.services": udp } });
   const credentials = await defaultPasswords.run(creds);
   const accepted = creds.facts.get("credentials.accepted") as AcceptedCredential[];
   const ctx = makeContext({ device, checkId: snmpTransportSecurity.id, pace, options, facts: { "udp.services": udp, "credentials.accepted": accepted } });

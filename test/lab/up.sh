@@ -586,8 +586,8 @@ EOF
   chmod 644 "$dir/settings.js"
   chown -R nobody:nogroup "$dir/user"
   wired "$dev"
-  start "$dev-node-red" "$ns" "${HOST[$dev]}" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    env HOME="$dir/user" node "$NODE_RED/red.js" --settings "$dir/settings.js"
+  start "$dev-node-red" "$ns" "${HOST[$dev]}" "$(command -v setpriv)" --reuid=nobody --regid=nogroup --clear-groups \
+    /usr/bin/env HOME="$dir/user" "$(command -v node)" "$NODE_RED/red.js" --settings "$dir/settings.js"
 }
 node_red nodered
 node_red nrauth "$NRAUTH_PASSWORD"

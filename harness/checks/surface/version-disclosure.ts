@@ -46,8 +46,10 @@ export const versionDisclosure: Check = {
       }));
     const kernels: FindingInput[] = tcp.flatMap((s) => {
       if (!s.banner) return [];
+      // Banners keep control bytes escaped (\r, \xff): read them as spaces, so "\rLinux" still starts a word
+      const text = s.banner.replace(/\\(?:x[0-9a-fA-F]{2}|[rnt\\])/g, " ");
       return bannerPatterns().flatMap(({ name, re }) => {
-        const m = re.exec(s.banner!);
+        const m = re.exec(text);
         return m ? [{
           severity: "low" as const,
           title: `${s.name} on port ${s.port}/tcp names the ${name} version before login`,
