@@ -75,7 +75,7 @@ describe("credentials.default-passwords on web forms (Node-RED 4)", () => {
       // The telnet credential was not tried on the form: the http one was the first
       evidence: expect.objectContaining({ username: "admin", password: STRONG.password, source: "declared", attemptsBeforeSuccess: 0 }),
     }]);
-    expect(outcome.evidence).toMatchObject({ services: [{ service: "form /auth/token", port: nr.port, login: expect.stringMatching(/^Node-RED/), accepted: "admin" }] });
+    expect(outcome.evidence).toMatchObject({ services: [{ service: "form /auth/token", port: nr.port, login: expect.stringMatching(/^Node-RED/), accepted: ["admin"] }] });
   });
 
   it("fails Node-RED whose user is admin/password: a default from the lists", async () => {

@@ -276,8 +276,8 @@ describe.skipIf(lab.skip)(`integration lab${lab.skip ? ` (skipped: ${lab.reason}
 
     it("the thermostat declares exactly what runs; the plug declares some of it", async () => {
       const hard = await listening(LAB.hard.ns);
-      expect(hard).toEqual({ tcp: [...LAB.hard.tcp], udp: [] });
-      expect([...descriptors.hard.declared!.openPorts!].sort()).toEqual(LAB.hard.tcp.map((p) => `${p}/tcp`).sort());
+      expect(hard).toEqual({ tcp: [...LAB.hard.tcp], udp: [...LAB.hard.udp] });
+      expect([...descriptors.hard.declared!.openPorts!].sort()).toEqual([...LAB.hard.tcp.map((p) => `${p}/tcp`), ...LAB.hard.udp.map((p) => `${p}/udp`)].sort());
 
       const vuln = await listening(LAB.vuln.ns);
       expect(vuln).toEqual({ tcp: [...LAB.vuln.tcp], udp: [...LAB.vuln.udp] });

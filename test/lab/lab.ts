@@ -44,7 +44,7 @@ export const LAB = {
   /** Unit 2 of the same model: unit 1's SSH host key and TLS certificate; telnet, SSH, HTTP(S) only. */
   vuln2: { ns: "iotc-vuln2", address: "198.18.0.11", descriptor: join(HERE, "devices/vuln2.yaml"), tcp: [22, 23, 80, 443], udp: [] },
   /** Hardened "Nordlys Thermostat T2". */
-  hard: { ns: "iotc-hard", address: "198.18.0.20", descriptor: join(HERE, "devices/hard.yaml"), tcp: [22, 443, 8883], udp: [] },
+  hard: { ns: "iotc-hard", address: "198.18.0.20", descriptor: join(HERE, "devices/hard.yaml"), tcp: [22, 443, 8883], udp: [161] },
   /** The plug's Wi-Fi variant, behind a link of 20 ± 5 ms each way and 2 % loss each way. */
   wifi: { ns: "iotc-wifi", address: "198.18.1.10", descriptor: join(HERE, "devices/wifi.yaml"), tcp: PLUG_TCP, udp: PLUG_UDP },
   wifiLink: { delayMs: 20, jitterMs: 5, lossPct: 2 },
