@@ -3,7 +3,6 @@
 // and the credential check finds "public" in SNMPv1. Port 161 needs root; elsewhere this skips
 // with the reason, and under CI=true it fails instead.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { defaultPasswords } from "../harness/checks/credentials/default-password
 import { udpServices } from "../harness/checks/surface/udp-services.js";
 import { Pace } from "../harness/core/pace.js";
 import { makeContext } from "./helpers/context.js";
+import { udpAnswers } from "./helpers/udp-answers.js";
 
 const SNMPD = "/usr/sbin/snmpd";
 const why = process.getuid?.() !== 0 ? "needs root for port 161" : !existsSync(SNMPD) ? `needs ${SNMPD} (Debian package snmpd)` : undefined;
@@ -23,19 +23,7 @@ const SYS_DESCR = "Acme Relay R1 firmware 2.0 (SNMPv1 only)";
 const V1_GET = Buffer.from("302902010004067075626c6963a01c0204696f7463020100020100300e300c06082b060102010101000500", "hex");
 
 /** Whether the agent answers an SNMPv1 GetRequest within `ms`. */
-function answers(ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket("udp4");
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), ms);
-    s.once("message", () => done(true));
-    s.send(V1_GET, 161, "127.0.0.1");
-  });
-}
+const answers = (ms: number) => udpAnswers(V1_GET, 161, ms);
 
 describe.skipIf(why)(`an SNMPv1-only agent${why ? ` (skipped: ${why})` : ""}`, () => {
   let agent: ChildProcess;

@@ -15,6 +15,7 @@ import type { AcceptedCredential, UdpService } from "../harness/core/facts.js";
 import { Pace } from "../harness/core/pace.js";
 import type { Descriptor } from "../harness/schema/types.js";
 import { makeContext } from "./helpers/context.js";
+import { udpAnswers } from "./helpers/udp-answers.js";
 
 const SNMPD = "/usr/sbin/snmpd";
 const why = !existsSync(SNMPD) ? `needs ${SNMPD} (Debian package snmpd)` : undefined;
@@ -32,21 +33,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** An SNMPv3 engine discovery: every v3 agent answers it. */
+const DISCOVERY = Buffer.from("303e02010330110204696f7463020300ffe30401040201030410300e0400020100020100040004000400301404000400a00e0204696f74630201000201003000", "hex");
 /** Whether anything answers an SNMPv3 engine discovery on `port` within `ms`. */
-function answers(port: number, ms: number): Promise<boolean> {
-  const discovery = Buffer.from("303e02010330110204696f7463020300ffe30401040201030410300e0400020100020100040004000400301404000400a00e0204696f74630201000201003000", "hex");
-  return new Promise((resolve) => {
-    const s = createSocket("udp4");
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), ms);
-    s.once("message", () => done(true));
-    s.send(discovery, port, "127.0.0.1");
-  });
-}
+const answers = (port: number, ms: number) => udpAnswers(DISCOVERY, port, ms);
 
 async function snmpd(lines: string[]): Promise<{ port: number; agent: ChildProcess }> {
   const port = await freePort();
